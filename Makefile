@@ -1,0 +1,37 @@
+# Every target installs what it needs. Caches and built binaries live outside the repo
+# (CACHE_DIR), keyed by version; .venv and .tools/bin are local links/environments.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+CACHE_DIR ?= $(HOME)/.cache/mapreduce-k8s
+export CACHE_DIR
+VENV := .venv
+VPY := $(VENV)/bin/python
+TOOLS_BIN := $(CURDIR)/.tools/bin
+export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help venv tools run test test-unit test-chart test-e2e test-hadoop bench cluster cluster-down images
+
+help:
+	@echo "make run          word count of a generated sample with the local runner (no cluster)"
+	@echo "make test         every test layer; installs what it needs"
+	@echo "make bench        benchmarks (ratios against peers in one run)"
+	@echo "make cluster      start the local test Kubernetes (cluster-down stops it)"
+	@echo "make images       build the images and load them into the test cluster"
+
+$(VPY): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q -r requirements-dev.txt
+	touch $(VPY)
+
+venv: $(VPY)
+
+run:
+	$(PYTHON) scripts/gentext.py --bytes 20000000 --seed 1 --output out/sample.txt
+	$(PYTHON) scripts/run-local --mappers 4 --reducers 2 --output out/wordcount out/sample.txt
+	$(PYTHON) scripts/top-words out/wordcount 20
+
+test-unit: $(VPY)
+	$(VPY) -m pytest -q tests/unit
+
+test: test-unit
