@@ -35,3 +35,9 @@ test-unit: $(VPY)
 	$(VPY) -m pytest -q tests/unit
 
 test: test-unit
+
+cluster:
+	bash ci/cluster/up.sh
+
+cluster-down:
+	bash ci/cluster/down.sh
