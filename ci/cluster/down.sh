@@ -32,6 +32,7 @@ fi
 
 # 1. Controllers first (so nothing recreates pods), then let the kubelet remove the pods through
 #    the CRI: that runs the CNI DEL and unmounts volumes properly. Bounded wait, then force.
+stop pv-recycler 2
 stop kube-controller-manager 5
 stop kube-scheduler 5
 if alive kube-apiserver && alive kubelet && [ -s "$ADMIN_KC" ]; then
@@ -109,6 +110,9 @@ if [ -f "$STATE_DIR/preexisting" ]; then
     [ -d "$d" ] && find "$d" -depth -type d -empty -delete 2>/dev/null
   done
 fi
+
+# 9. Kernel tunables the kubelet changed.
+[ -s "$STATE_DIR/sysctl.saved" ] && sysctl -q -p "$STATE_DIR/sysctl.saved" >/dev/null 2>&1
 
 rm -rf "$STATE_DIR"
 rm -f "$OUT_DIR/kubeconfig" "$OUT_DIR/env" "$OUT_DIR/values.yaml"

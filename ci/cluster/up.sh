@@ -57,7 +57,20 @@ healthy() {
   kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
 }
 
+# Static volumes of a deleted claim go "Released" and would never bind again: a small loop makes
+# them Available again (the data stays in the shared directory; each release has its own baseDir).
+start_pv_recycler() {
+  local p; p=$(cat "$STATE_DIR/pids/pv-recycler.pid" 2>/dev/null) && kill -0 "$p" 2>/dev/null && return 0
+  setsid bash -c 'while sleep 5; do
+      for pv in $(kubectl --kubeconfig "$1" get pv -l mrk8s/shared=true -o jsonpath="{range .items[?(@.status.phase==\"Released\")]}{.metadata.name} {end}" 2>/dev/null); do
+        kubectl --kubeconfig "$1" patch pv "$pv" --type json -p "[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]" >/dev/null 2>&1
+      done
+    done' pv-recycler "$ADMIN_KC" > "$STATE_DIR/logs/pv-recycler.log" 2>&1 < /dev/null &
+  echo $! > "$STATE_DIR/pids/pv-recycler.pid"
+}
+
 if healthy; then
+  start_pv_recycler
   write_outputs
   log "cluster already up and healthy: nothing to do (KUBECONFIG=$OUT_DIR/kubeconfig)"
   exit 0
@@ -99,6 +112,11 @@ mkdir -p "$STATE_DIR"/{pids,logs,bin,etcd,cni/net.d,cni/ipam,pod-logs} "$PKI" "$
 for d in /run/netns /run/containerd /var/lib/cni /var/log/containers /var/log/pods /var/lib/kubelet; do
   [ -e "$d" ] && echo "$d"
 done > "$STATE_DIR/preexisting" || true
+# The kubelet sets a few kernel tunables (overcommit, panic on oops, ...); down.sh restores them.
+for k in vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
+         kernel.keys.root_maxkeys kernel.keys.root_maxbytes; do
+  echo "$k=$(sysctl -n "$k")"
+done > "$STATE_DIR/sysctl.saved"
 
 # ---------------------------------------------------------------- network namespace + veth
 ip netns add "$NETNS"
@@ -112,7 +130,6 @@ ip link set "$VETH_HOST" up
 # Forwarding only inside the node's namespace (pod bridge <-> node address); the host's own
 # sysctl is untouched. No default route: pods cannot reach anything beyond this machine.
 "${NSX[@]}" sysctl -qw net.ipv4.ip_forward=1
-"${NSX[@]}" sysctl -qw net.ipv4.conf.all.route_localnet=1 2>/dev/null || true
 # The one Service address pods might use (kubernetes.default) without kube-proxy: a DNAT rule.
 for chain in PREROUTING OUTPUT; do
   "${NSX[@]}" iptables -t nat -A "$chain" -d "$FIRST_SERVICE_IP/32" -p tcp --dport 443 \
@@ -271,6 +288,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   enable_selinux = false
+  # Pod network namespaces under our state dir, not /run/netns.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -372,6 +391,7 @@ EOF
   done
 } > "$STATE_DIR/storage.yaml"
 kc apply -f "$STATE_DIR/storage.yaml" >/dev/null
+start_pv_recycler
 lap "storage class $STORAGE_CLASS with ${CLUSTER_PV_COUNT:-40} volumes on $SHARED_DIR"
 
 # ---------------------------------------------------------------- readiness
