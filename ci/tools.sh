@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install the chart tool chain at pinned versions from the Go module proxy.
+# Each tool lands in ${CACHE_DIR}/tools/<name>-<version>/ (reused when present) and gets a
+# symlink in .tools/bin. Nothing is downloaded as a prebuilt binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE_DIR="${CACHE_DIR:-$HOME/.cache/mapreduce-k8s}"
+TOOLS_DIR="$CACHE_DIR/tools"
+BIN_DIR="$PWD/.tools/bin"
+GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
+export GOTOOLCHAIN=local GOFLAGS=-modcacherw CGO_ENABLED=0
+
+# name|version|package|link name|extra ldflags
+TOOLS=(
+  "helm4|v4.3.1|helm.sh/helm/v4/cmd/helm|helm|-X helm.sh/helm/v4/internal/version.version=v4.3.1 -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+  "helm3|v3.22.0|helm.sh/helm/v3/cmd/helm|helm3|-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  "ct|v3.14.0|github.com/helm/chart-testing/v3/ct|ct|-X github.com/helm/chart-testing/v3/ct/cmd.Version=v3.14.0"
+  "kubeconform|v0.8.0|github.com/yannh/kubeconform/cmd/kubeconform|kubeconform|"
+  "helm-docs|v1.14.2|github.com/norwoodj/helm-docs/cmd/helm-docs|helm-docs|-X main.version=v1.14.2"
+  "kube-linter|v0.7.6|golang.stackrox.io/kube-linter/cmd/kube-linter|kube-linter|-X golang.stackrox.io/kube-linter/internal/version.version=v0.7.6"
+)
+# Tools whose module host the reachable Go proxy may refuse; a failure is reported, not fatal.
+OPTIONAL="kube-linter"
+
+mkdir -p "$BIN_DIR" "$TOOLS_DIR"
+only="${1:-}"
+failed=()
+for spec in "${TOOLS[@]}"; do
+  IFS='|' read -r name version pkg link ldflags <<<"$spec"
+  [[ -n "$only" && "$only" != "$name" ]] && continue
+  dest="$TOOLS_DIR/$name-$version"
+  bin="$dest/$(basename "$pkg")"
+  if [[ ! -x "$bin" ]]; then
+    echo "tools: building $name $version (go install $pkg@$version)" >&2
+    mkdir -p "$dest.tmp"
+    if GOBIN="$dest.tmp" "$GO" install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"; then
+      rm -rf "$dest" && mv "$dest.tmp" "$dest"
+    else
+      rm -rf "$dest.tmp"
+      if [[ " $OPTIONAL " == *" $name "* ]]; then
+        echo "tools: WARNING: $name $version could not be installed from the Go module proxy" >&2
+        failed+=("$name"); rm -f "$BIN_DIR/$link"; continue
+      fi
+      echo "tools: ERROR: $name $version failed to build" >&2; exit 1
+    fi
+  fi
+  ln -sfn "$bin" "$BIN_DIR/$link"
+done
+echo "tools: ready in $BIN_DIR${failed:+ (not installed: ${failed[*]})}" >&2
