@@ -28,7 +28,7 @@ venv: $(VPY)
 
 run:
 	$(PYTHON) scripts/gentext.py --bytes 20000000 --seed 1 --output out/sample.txt
-	$(PYTHON) scripts/run-local --mappers 4 --reducers 2 --output out/wordcount out/sample.txt
+	$(PYTHON) scripts/run-local --mappers 4 --reducers 2 --overwrite --output out/wordcount out/sample.txt
 	$(PYTHON) scripts/top-words out/wordcount 20
 
 test-unit: $(VPY)

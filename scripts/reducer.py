@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Word count reducer (and combiner) in the Hadoop-streaming line protocol.
+
+stdin: `key<TAB>count` lines sorted by key (equal keys adjacent). stdout: one `key<TAB>sum`
+line per run of equal keys. Only the current key is held in memory, so memory does not
+grow with the number of distinct keys.
+
+Malformed records (blank lines, no tab, a count that is not an integer) are skipped and
+counted on stderr as Hadoop counters (`reporter:counter:wordcount,MALFORMED_...,N`).
+With --strict (or REDUCER_STRICT=1) the first one ends the run with exit code 65 and a
+message naming the line.
+"""
+import argparse
+import os
+import signal
+import sys
+
+EXIT_BAD_INPUT = 65  # EX_DATAERR
+COUNTER_GROUP = "wordcount"
+
+
+class BadRecord(Exception):
+    def __init__(self, line_number, line, reason):
+        super().__init__(f"line {line_number}: {reason}: {line[:200]!r}")
+        self.reason = reason
+
+
+def parse_record(line):
+    """(key, count) of one line, or raise ValueError naming what is wrong."""
+    line = line.rstrip(b"\r\n")
+    if not line:
+        raise ValueError("BLANK_LINE")
+    key, tab, value = line.partition(b"\t")
+    if not tab:
+        raise ValueError("NO_TAB")
+    try:
+        return key, int(value)
+    except ValueError:
+        raise ValueError("BAD_COUNT") from None
+
+
+def reduce_lines(lines, write, strict=False):
+    """Sum the counts of adjacent equal keys; return the skipped-record counts by reason."""
+    skipped = {}
+    current, total = None, 0
+    for number, line in enumerate(lines, 1):
+        try:
+            key, count = parse_record(line)
+        except ValueError as error:
+            reason = str(error)
+            if strict:
+                raise BadRecord(number, line, reason) from None
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        if key == current:
+            total += count
+        else:
+            if current is not None:
+                write(b"%s\t%d\n" % (current, total))
+            current, total = key, count
+    if current is not None:
+        write(b"%s\t%d\n" % (current, total))
+    return skipped
+
+
+def counter_lines(skipped):
+    return "".join(
+        f"reporter:counter:{COUNTER_GROUP},MALFORMED_{reason},{n}\n"
+        for reason, n in sorted(skipped.items()))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--strict", action="store_true",
+        default=os.environ.get("REDUCER_STRICT", "") not in ("", "0"),
+        help="exit 65 on the first malformed record (env REDUCER_STRICT=1)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    out = sys.stdout.buffer
+    try:
+        skipped = reduce_lines(sys.stdin.buffer, out.write, args.strict)
+    except BadRecord as error:
+        out.flush()
+        sys.stderr.write(f"reducer: malformed input, {error}\n")
+        sys.stderr.write(counter_lines({error.reason: 1}))
+        return EXIT_BAD_INPUT
+    out.flush()
+    sys.stderr.write(counter_lines(skipped))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
