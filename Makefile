@@ -41,3 +41,17 @@ cluster:
 
 cluster-down:
 	bash ci/cluster/down.sh
+
+# ---- chart, images and static checks (issue 3) ----------------------------------------------
+tools:
+	bash ci/tools.sh
+
+images:
+	bash images/build.sh
+
+test-chart: tools $(VPY)
+	bash ci/test-chart.sh
+
+.PHONY: lint
+lint: tools $(VPY)
+	bash ci/test-chart.sh lint

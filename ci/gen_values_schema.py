@@ -96,7 +96,7 @@ schema = {
                         "bytes": integer(1, maximum=1 << 40),
                         "seed": integer(0),
                     },
-                    required=["enabled", "bytes", "seed"],
+                    required=["bytes", "seed"],
                 ),
                 "paths": {"type": "array", "items": {"type": "string", "minLength": 1, "pattern": r"^[^\s]+$"}},
                 "urls": {"type": "array", "items": {"type": "string", "pattern": r"^https?://[^\s]+$"}},

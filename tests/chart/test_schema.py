@@ -1,0 +1,125 @@
+"""values.schema.json: strict, self-contained, and bad values fail `helm template` (Helm 4 and 3)
+with a message naming the field."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CHART, HELMS, ROOT, template
+
+SCHEMA = CHART / "values.schema.json"
+
+BAD = [
+    (["--set", "paralelism=3"], "paralelism"),
+    (["--set", "mappers=0"], "mappers"),
+    (["--set", "mappers=-2"], "mappers"),
+    (["--set", "mappers=many"], "mappers"),
+    (["--set", "reducers=-1"], "reducers"),
+    (["--set", "parallelism=-1"], "parallelism"),
+    (["--set", "combiner=maybe"], "combiner"),
+    (["--set", "map.backoffLimitPerIndex=-1"], "backoffLimitPerIndex"),
+    (["--set", "map.retries=2"], "retries"),
+    (["--set", "badInputExitCode=0"], "badInputExitCode"),
+    (["--set", "badInputExitCode=300"], "badInputExitCode"),
+    (["--set", "images.mapper.tag=latest"], "tag"),
+    (["--set", "images.reducer.pullPolicy=Sometimes"], "pullPolicy"),
+    (["--set", "images.mapper.digest=sha256:abc"], "digest"),
+    (["--set", "storage.accessMode=ReadWriteOncePod"], "accessMode"),
+    (["--set", "storage.nfs.sever=nfs1"], "sever"),
+    (["--set", "storage.mountPath=relative"], "mountPath"),
+    (["--set", "input.urls={ftp://example.com/a.txt}"], "urls"),
+    (["--set", "input.sample.bytes=0"], "bytes"),
+    (["--set", "shuffle.timeoutSeconds=0"], "timeoutSeconds"),
+    (["--set", "ttlSecondsAfterFinished=-5"], "ttlSecondsAfterFinished"),
+    (["--set", "map.resources.limits.memory=null"], "memory"),
+    (["--set", "tests.enabled=yes"], "enabled"),
+    (["--set", "sortBuffer=lots"], "sortBuffer"),
+    (["--set", "extraEnv.bad-name=1"], "bad-name"),
+]
+
+# Caught by the templates (not expressible in the schema), also with a message naming the field.
+BAD_TEMPLATE = [
+    (["--set", "extraEnv.TMPDIR=/var/tmp"], "extraEnv.TMPDIR"),
+    (["--set", "input.paths={/etc/passwd}"], "input.paths"),
+    (["--set", "input.sample.enabled=false"], "input"),
+]
+
+
+@pytest.mark.parametrize("helm", HELMS)
+@pytest.mark.parametrize("args,field", BAD + BAD_TEMPLATE, ids=[a[-1] for a, _ in BAD + BAD_TEMPLATE])
+def test_bad_values_fail_naming_the_field(helm, args, field):
+    proc = template(*args, helm=helm, check=False)
+    assert proc.returncode != 0, f"{args} rendered without error"
+    assert field in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("helm", HELMS)
+def test_good_edge_values_pass(helm):
+    template("--set", "parallelism=0", "--set", "reducers=0", "--set", "mappers=1",
+             "--set", "ttlSecondsAfterFinished=null", helm=helm)
+
+
+def test_schema_is_generated_and_current():
+    proc = subprocess.run([sys.executable, str(ROOT / "ci" / "gen_values_schema.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def walk(node, path="#"):
+    if isinstance(node, dict):
+        yield path, node
+        for k, v in node.items():
+            yield from walk(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, f"{path}/{i}")
+
+
+def test_schema_is_self_contained_and_strict():
+    schema = json.loads(SCHEMA.read_text())
+    for path, node in walk(schema):
+        ref = node.get("$ref")
+        if ref is not None:
+            assert ref.startswith("#/"), f"{path}: non-local $ref {ref}"
+        if node.get("type") == "object" and "properties" in node:
+            assert node.get("additionalProperties") is False, f"{path}: not strict"
+
+
+def test_every_value_is_in_the_schema():
+    import yaml
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    schema = json.loads(SCHEMA.read_text())
+    defs = schema["definitions"]
+
+    def resolve(node):
+        while "$ref" in node:
+            node = defs[node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    def check(value, node, where):
+        node = resolve(node)
+        if isinstance(value, dict) and "properties" in node:
+            for k, v in value.items():
+                assert k in node["properties"], f"{where}.{k} is not in the schema"
+                check(v, node["properties"][k], f"{where}.{k}")
+    check(values, schema, "values")
+
+
+def test_set_file_script_is_shipped_and_used(tmp_path):
+    script = tmp_path / "my_mapper.py"
+    text = "#!/usr/bin/env python3\nimport sys\nfor l in sys.stdin:\n\tprint(l.strip() + '\\t1')  # tab, quotes: \"x\"\n"
+    script.write_text(text)
+    docs = template("--set-file", f"mapperScript={script}")
+    (cm,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-scripts")]
+    assert cm["data"] == {"mapper.py": text}
+    (job,) = [d for d in docs if d["kind"] == "Job"
+              and d["metadata"]["labels"]["app.kubernetes.io/component"] == "map"]
+    pod = job["spec"]["template"]["spec"]
+    args = pod["containers"][0]["args"]
+    assert args[args.index("--mapper") + 1] == "python3 /etc/mapreduce/mapper.py"
+    # the reducer and combiner stay the built-in ones
+    assert args[args.index("--combiner") + 1] == "python3 /opt/mapreduce/reducer.py"
+    assert {"name": "scripts", "mountPath": "/etc/mapreduce", "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    assert any(v.get("configMap", {}).get("name") == cm["metadata"]["name"] for v in pod["volumes"])
