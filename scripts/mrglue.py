@@ -364,16 +364,22 @@ def copy_counting_lines(read, write):
 
 def feed_split(split, stdin, counters):
     """Thread body: write a split's lines to a mapper's stdin."""
-    stats = {"bytes": 0, "records": 0}
+    stats = {"bytes": 0, "records": 0, "last": b"\n"}
 
     def write(data):
-        stdin.write(data)
-        stats["bytes"] += len(data)
-        stats["records"] += data.count(b"\n")
+        if data:
+            stdin.write(data)
+            stats["bytes"] += len(data)
+            stats["records"] += data.count(b"\n")
+            stats["last"] = data[-1:]
 
     try:
         for chunk in split:
             read_chunk(chunk["path"], chunk["start"], chunk["length"], write)
+            if stats["last"] != b"\n":  # a file's last line ends with the file
+                stdin.write(b"\n")
+                stats["records"] += 1
+                stats["last"] = b"\n"
     except BrokenPipeError:
         pass  # the mapper stopped reading; its exit code tells whether that is an error
     finally:
@@ -624,6 +630,9 @@ def reduce_task(job_dir, index, mappers, reducers, attempt, output, reducer=DEFA
             shutil.rmtree(os.path.dirname(scratch), ignore_errors=True)
             return code
         counters = reader.counters
+        with open(os.path.join(scratch, part_name(index)), "rb") as part:
+            records = sum(block.count(b"\n") for block in iter(lambda: part.read(BLOCK), b""))
+        add_counter(counters, FRAMEWORK, "REDUCE_OUTPUT_RECORDS", records)
         write_json_atomic(os.path.join(scratch, "_task.json"),
                           {"task": name, "attempt": attempt, "counters": counters})
         commit_dir(scratch, final)

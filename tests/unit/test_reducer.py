@@ -1,0 +1,77 @@
+"""The reducer/combiner: pure functions, then the script as a process."""
+import os
+import subprocess
+import sys
+
+from hypothesis import given, settings, strategies as st
+
+from conftest import SCRIPTS
+import reducer
+
+REDUCER = [sys.executable, os.path.join(SCRIPTS, "reducer.py")]
+
+
+def reduce(data, strict=False):
+    out = []
+    skipped = reducer.reduce_lines(data.splitlines(keepends=True), out.append, strict)
+    return b"".join(out), skipped
+
+
+def test_sums_adjacent_equal_keys():
+    assert reduce(b"a\t1\na\t2\nb\t5\n")[0] == b"a\t3\nb\t5\n"
+
+
+def test_key_is_everything_before_the_first_tab():
+    assert reduce(b"a b\t1\na b\t2\n")[0] == b"a b\t3\n"
+
+
+def test_crlf_and_missing_final_newline():
+    assert reduce(b"a\t1\r\na\t2")[0] == b"a\t3\n"
+
+
+def test_malformed_records_are_skipped_and_counted():
+    out, skipped = reduce(b"a\t1\n\nnotab\na\tx\na\t2\n")
+    assert out == b"a\t3\n"
+    assert skipped == {"BLANK_LINE": 1, "NO_TAB": 1, "BAD_COUNT": 1}
+    lines = reducer.counter_lines(skipped)
+    assert "reporter:counter:wordcount,MALFORMED_NO_TAB,1\n" in lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.binary(min_size=1, max_size=5).filter(
+    lambda k: b"\t" not in k and b"\n" not in k and b"\r" not in k), st.integers(-5, 10**12))))
+def test_sorted_records_reduce_to_their_sums(records):
+    records.sort(key=lambda r: r[0])
+    data = b"".join(b"%s\t%d\n" % r for r in records)
+    expected = {}
+    for key, n in records:
+        expected[key] = expected.get(key, 0) + n
+    out, skipped = reduce(data)
+    got = {}
+    for line in out.splitlines():
+        key, _, n = line.rpartition(b"\t")
+        assert key not in got
+        got[key] = int(n)
+    assert got == expected and not skipped
+
+
+def test_process_counters_on_stderr():
+    result = subprocess.run(REDUCER, input=b"a\t1\nbad\n", capture_output=True)
+    assert result.returncode == 0
+    assert result.stdout == b"a\t1\n"
+    assert result.stderr == b"reporter:counter:wordcount,MALFORMED_NO_TAB,1\n"
+
+
+def test_strict_mode_names_the_first_bad_line():
+    for args, env in (([ "--strict"], {}), ([], {"REDUCER_STRICT": "1"})):
+        result = subprocess.run(REDUCER + args, input=b"a\t1\na\t2\nb\tnope\nc\n",
+                                capture_output=True, env=dict(os.environ, **env))
+        assert result.returncode == reducer.EXIT_BAD_INPUT
+        assert b"line 3" in result.stderr and b"BAD_COUNT" in result.stderr
+        assert b"Traceback" not in result.stderr
+
+
+def test_empty_and_binary_input():
+    assert subprocess.run(REDUCER, input=b"", capture_output=True).stdout == b""
+    result = subprocess.run(REDUCER, input=os.urandom(100_000), capture_output=True)
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
