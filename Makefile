@@ -55,3 +55,29 @@ test-chart: tools $(VPY)
 .PHONY: lint
 lint: tools $(VPY)
 	bash ci/test-chart.sh lint
+
+# ---- Hadoop Streaming compatibility and benchmarks (issue 5) ----------------------------------
+# Hadoop's jars (pinned in tests/hadoop/pom.xml) go to $(CACHE_DIR)/hadoop-<version>/lib.
+test-hadoop: $(VPY)
+	bash tests/hadoop/install-hadoop.sh >/dev/null
+	$(VPY) -m pytest -q tests/hadoop
+
+test: test-hadoop
+
+# Benchmark peers (mrjob, pyspark, matplotlib) live in their own venv, .venv-bench.
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_ARGS ?=
+
+$(BENCH_PY): bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q -r bench/requirements.txt
+	touch $(BENCH_PY)
+
+.PHONY: bench-venv
+bench-venv: $(BENCH_PY)
+
+bench: $(BENCH_PY)
+	command -v gawk >/dev/null || { apt-get update -qq && apt-get install -y -qq gawk; }
+	bash tests/hadoop/install-hadoop.sh >/dev/null
+	$(BENCH_PY) bench/run.py $(BENCH_ARGS)
