@@ -34,7 +34,13 @@ run:
 test-unit: $(VPY)
 	$(VPY) -m pytest -q tests/unit
 
-test: test-unit
+test: test-unit test-chart test-hadoop test-e2e
+
+# The chart on a real cluster: a local Kubernetes (ci/cluster), the images loaded into it,
+# the pytest end-to-end suite, then chart-testing's install of every chart/ci scenario.
+test-e2e: $(VPY) tools cluster images
+	$(VPY) -m pytest -q tests/e2e
+	bash ci/ct-install.sh
 
 cluster:
 	bash ci/cluster/up.sh
@@ -62,7 +68,6 @@ test-hadoop: $(VPY)
 	bash tests/hadoop/install-hadoop.sh >/dev/null
 	$(VPY) -m pytest -q tests/hadoop
 
-test: test-hadoop
 
 # Benchmark peers (mrjob, pyspark, matplotlib) live in their own venv, .venv-bench.
 BENCH_VENV := .venv-bench
