@@ -181,3 +181,30 @@ def test_plan_option_prints_the_split_plan(text):
                          capture_output=True, check=True).stdout
     plan = json.loads(out)
     assert len(plan["splits"]) == 3 and plan["total_bytes"] == text.stat().st_size
+
+
+def run_with_stderr(tmp_path, stderr):
+    (tmp_path / "in").write_bytes(b"w\n" * 1000)
+    return subprocess.run([PY, os.path.join(SCRIPTS, "run-local"), "-m", "2", "--overwrite",
+                           "-o", str(tmp_path / "out"), str(tmp_path / "in")],
+                          stderr=stderr, check=True)
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    import pty
+    leader, follower = pty.openpty()
+    run_with_stderr(tmp_path, follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        shown += data
+    os.close(leader)
+    assert b"map 2/2" in shown and b"\r[" in shown and b"read 0.0/0.0 MB" in shown
+    piped = run_with_stderr(tmp_path, subprocess.PIPE).stderr
+    assert b"\r[" not in piped and b"part file(s)" in piped
