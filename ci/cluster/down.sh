@@ -8,7 +8,13 @@ set -u -o pipefail
 T0=$(date +%s)
 ADMIN_KC="$STATE_DIR/admin.kubeconfig"
 NSX=(nsenter --net="/run/netns/$NETNS" --)
-pidof_() { cat "$STATE_DIR/pids/$1.pid" 2>/dev/null; }
+# A recorded pid counts only if that process still has our state dir on its command line (every
+# daemon of ours does): after a reboot a stale pid file must not kill somebody else's process.
+pidof_() {
+  local p; p=$(cat "$STATE_DIR/pids/$1.pid" 2>/dev/null) && [ -n "$p" ] || return 1
+  tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline" | grep -qF "$STATE_DIR/" || return 1
+  echo "$p"
+}
 alive() { local p; p=$(pidof_ "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 ctr_() { ctr --address "$CTRD_SOCK" -n k8s.io "$@"; }
 
@@ -44,6 +50,7 @@ if alive kube-apiserver && alive kubelet && [ -s "$ADMIN_KC" ]; then
   done
 fi
 stop kubelet 10
+log "pods and kubelet stopped (+$(( $(date +%s) - T0 ))s)"
 
 # 2. Whatever is still running in our containerd: kill tasks, drop containers.
 if alive containerd; then
@@ -53,12 +60,13 @@ if alive containerd; then
   for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers delete "$id" >/dev/null 2>&1; done
 fi
 stop containerd 10
+log "containerd stopped (+$(( $(date +%s) - T0 ))s)"
 
 # 3. Stragglers, matched exactly (never by a broad name): shims started for our containerd
 #    socket, and processes still in the kubelet's pod cgroups.
 for d in /proc/[0-9]*; do
   p=${d#/proc/}
-  if tr '\0' ' ' < "$d/cmdline" 2>/dev/null | grep -qF -- "-address $CTRD_SOCK "; then
+  if tr '\0' ' ' 2>/dev/null < "$d/cmdline" | grep -qF -- "-address $CTRD_SOCK "; then
     kill -KILL "$p" 2>/dev/null
   elif grep -q ':/kubepods' "$d/cgroup" 2>/dev/null; then
     kill -KILL "$p" 2>/dev/null
@@ -68,6 +76,7 @@ done
 # 4. Control plane.
 stop kube-apiserver 10
 stop etcd 10
+log "control plane stopped (+$(( $(date +%s) - T0 ))s)"
 
 # 5. Mounts: everything under the state dir (kubelet volumes, containerd rootfs and shm), deepest
 #    first, and the pod network namespaces of ours.
@@ -103,9 +112,15 @@ for l in /var/log/containers/*.log; do
 done
 pre="$(cat "$STATE_DIR/preexisting" 2>/dev/null || true)"
 if [ -f "$STATE_DIR/preexisting" ]; then
-  for d in /var/lib/cni /var/log/containers /var/log/pods /var/lib/kubelet /run/containerd /run/netns; do
+  # Created by this cluster's kubelet/CNI (e.g. the kubelet's device-plugin socket always goes
+  # to /var/lib/kubelet whatever --root-dir says): removed whole.
+  for d in /var/lib/cni /var/log/containers /var/log/pods /var/lib/kubelet; do
+    grep -qx "$d" <<< "$pre" || rm -rf "$d"
+  done
+  # Shared with other runtimes: only empty directories go. `ip netns add` bind-mounts
+  # /run/netns on itself.
+  for d in /run/containerd /run/netns; do
     grep -qx "$d" <<< "$pre" && continue
-    # `ip netns add` bind-mounts /run/netns on itself.
     [ "$d" = /run/netns ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ] && umount /run/netns 2>/dev/null
     [ -d "$d" ] && find "$d" -depth -type d -empty -delete 2>/dev/null
   done

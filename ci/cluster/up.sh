@@ -51,7 +51,8 @@ healthy() {
   local n
   [ -s "$ADMIN_KC" ] || return 1
   for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet; do
-    kill -0 "$(cat "$STATE_DIR/pids/$n.pid" 2>/dev/null || echo x)" 2>/dev/null || return 1
+    tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/$n.pid" 2>/dev/null || echo x)/cmdline" 2>/dev/null \
+      | grep -qF "$STATE_DIR/" || return 1
   done
   [ "$(kc get --raw /readyz 2>/dev/null)" = ok ] || return 1
   kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
@@ -60,7 +61,8 @@ healthy() {
 # Static volumes of a deleted claim go "Released" and would never bind again: a small loop makes
 # them Available again (the data stays in the shared directory; each release has its own baseDir).
 start_pv_recycler() {
-  local p; p=$(cat "$STATE_DIR/pids/pv-recycler.pid" 2>/dev/null) && kill -0 "$p" 2>/dev/null && return 0
+  tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/pv-recycler.pid" 2>/dev/null || echo x)/cmdline" 2>/dev/null \
+    | grep -qF "$STATE_DIR/" && return 0
   setsid bash -c 'while sleep 5; do
       for pv in $(kubectl --kubeconfig "$1" get pv -l mrk8s/shared=true -o jsonpath="{range .items[?(@.status.phase==\"Released\")]}{.metadata.name} {end}" 2>/dev/null); do
         kubectl --kubeconfig "$1" patch pv "$pv" --type json -p "[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]" >/dev/null 2>&1
@@ -290,6 +292,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   enable_selinux = false
   # Pod network namespaces under our state dir, not /run/netns.
   netns_mounts_under_state_dir = true
+  # Machines (and CI sandboxes) without CAP_SYS_RESOURCE cannot lower oom_score_adj below
+  # containerd's own: clamp instead of failing every sandbox (pause wants -998).
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
