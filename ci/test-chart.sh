@@ -29,8 +29,8 @@ for tool in helm helm3; do
   done
   echo "$tool: ${#scenarios[@]} scenarios linted and rendered"
 done
-# Helm 3 and Helm 4 must render the same manifests.
-check diff -r "$RENDER/helm" "$RENDER/helm3" >/dev/null && echo "Helm 3 and Helm 4 renders identical"
+# (tests/chart compares the Helm 3 and Helm 4 renders document by document: Helm 4 only adds
+# blank lines between documents, so a textual diff would be noise.)
 
 step "ct lint"
 check ct lint --config ci/ct.yaml --lint-conf ci/lintconf.yaml --chart-yaml-schema ci/chart_schema.yaml --charts chart

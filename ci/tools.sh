@@ -10,30 +10,44 @@ BIN_DIR="$PWD/.tools/bin"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 export GOTOOLCHAIN=local GOFLAGS=-modcacherw CGO_ENABLED=0
 
-# name|version|package|link name|extra ldflags
+# name|version|module|package in the module|link name|extra ldflags
 TOOLS=(
-  "helm4|v4.3.1|helm.sh/helm/v4/cmd/helm|helm|-X helm.sh/helm/v4/internal/version.version=v4.3.1 -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
-  "helm3|v3.22.0|helm.sh/helm/v3/cmd/helm|helm3|-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
-  "ct|v3.14.0|github.com/helm/chart-testing/v3/ct|ct|-X github.com/helm/chart-testing/v3/ct/cmd.Version=v3.14.0"
-  "kubeconform|v0.8.0|github.com/yannh/kubeconform/cmd/kubeconform|kubeconform|"
-  "helm-docs|v1.14.2|github.com/norwoodj/helm-docs/cmd/helm-docs|helm-docs|-X main.version=v1.14.2"
-  "kube-linter|v0.7.6|golang.stackrox.io/kube-linter/cmd/kube-linter|kube-linter|-X golang.stackrox.io/kube-linter/internal/version.version=v0.7.6"
+  "helm4|v4.3.1|helm.sh/helm/v4|cmd/helm|helm|-X helm.sh/helm/v4/internal/version.version=v4.3.1 -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+  "helm3|v3.22.0|helm.sh/helm/v3|cmd/helm|helm3|-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37"
+  "ct|v3.14.0|github.com/helm/chart-testing/v3|ct|ct|-X github.com/helm/chart-testing/v3/ct/cmd.Version=v3.14.0"
+  "kubeconform|v0.8.0|github.com/yannh/kubeconform|cmd/kubeconform|kubeconform|"
+  "helm-docs|v1.14.2|github.com/norwoodj/helm-docs|cmd/helm-docs|helm-docs|-X main.version=v1.14.2"
+  "kube-linter|v0.7.6|golang.stackrox.io/kube-linter|cmd/kube-linter|kube-linter|-X golang.stackrox.io/kube-linter/internal/version.version=v0.7.6"
 )
 # Tools whose module host the reachable Go proxy may refuse; a failure is reported, not fatal.
 OPTIONAL="kube-linter"
+
+# `go install pkg@version` reads the module's version list (for deprecation notices); when the
+# proxy refuses that list, build from a throw-away wrapper module that requires the exact version.
+wrapper_build() { # module version pkg out ldflags
+  local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/tool-build.XXXXXX")"
+  printf 'module local/tool-build\n\ngo 1.24\n\nrequire %s %s\n' "$1" "$2" >"$dir/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$3" >"$dir/tools.go"
+  (cd "$dir" && GOFLAGS=-mod=mod "$GO" mod tidy && "$GO" build -trimpath -ldflags "-s -w $5" -o "$4" "$3")
+  local rc=$?; rm -rf "$dir"; return $rc
+}
 
 mkdir -p "$BIN_DIR" "$TOOLS_DIR"
 only="${1:-}"
 failed=()
 for spec in "${TOOLS[@]}"; do
-  IFS='|' read -r name version pkg link ldflags <<<"$spec"
+  IFS='|' read -r name version module sub link ldflags <<<"$spec"
   [[ -n "$only" && "$only" != "$name" ]] && continue
+  pkg="$module/$sub"
   dest="$TOOLS_DIR/$name-$version"
   bin="$dest/$(basename "$pkg")"
-  if [[ ! -x "$bin" ]]; then
-    echo "tools: building $name $version (go install $pkg@$version)" >&2
-    mkdir -p "$dest.tmp"
-    if GOBIN="$dest.tmp" "$GO" install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"; then
+  # A build is reused only if it was made with the same flags (.ldflags stamp).
+  if [[ ! -x "$bin" || "$(cat "$dest/.ldflags" 2>/dev/null)" != "$ldflags" ]]; then
+    echo "tools: building $name $version ($pkg@$version)" >&2
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    if GOBIN="$dest.tmp" "$GO" install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version" ||
+       wrapper_build "$module" "$version" "$pkg" "$dest.tmp/$(basename "$pkg")" "$ldflags"; then
+      printf '%s' "$ldflags" >"$dest.tmp/.ldflags"
       rm -rf "$dest" && mv "$dest.tmp" "$dest"
     else
       rm -rf "$dest.tmp"

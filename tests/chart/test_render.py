@@ -32,7 +32,7 @@ def test_map_job(path):
     rules = spec["podFailurePolicy"]["rules"]
     assert {"action": "FailIndex", "onExitCodes": {"containerName": "map", "operator": "In",
                                                    "values": [values["badInputExitCode"]]}} in rules
-    assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]} in rules
+    assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]} in rules
     pod = spec["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
     (main,) = pod["containers"]
