@@ -18,13 +18,19 @@ pidof_() {
 alive() { local p; p=$(pidof_ "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 ctr_() { ctr --address "$CTRD_SOCK" -n k8s.io "$@"; }
 
-stop() { # NAME [SECONDS]: SIGTERM by recorded pid, SIGKILL after a grace period
-  local p i; p=$(pidof_ "$1") || return 0
-  [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 0
-  kill -TERM "$p" 2>/dev/null
-  for ((i = 0; i < ${2:-10} * 10; i++)); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-  log "$1 ($p) ignored SIGTERM: killing"
-  kill -KILL "$p" 2>/dev/null; sleep 0.2
+stop() { # SECONDS NAME...: SIGTERM by recorded pid, SIGKILL whatever is left after the grace
+  local secs=$1 n p i left; shift
+  local pids=()
+  for n in "$@"; do p=$(pidof_ "$n") && kill -TERM "$p" 2>/dev/null && pids+=("$p"); done
+  for ((i = 0; i < secs * 10; i++)); do
+    left=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+    [ "$left" = 0 ] && return 0
+    sleep 0.1
+  done
+  # Throwaway cluster: no need to wait for a graceful drain.
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  sleep 0.2
 }
 
 # Pod network namespaces that our containerd made (/run/netns/cni-*): found by the netns of the
@@ -38,9 +44,7 @@ fi
 
 # 1. Controllers first (so nothing recreates pods), then let the kubelet remove the pods through
 #    the CRI: that runs the CNI DEL and unmounts volumes properly. Bounded wait, then force.
-stop pv-recycler 2
-stop kube-controller-manager 5
-stop kube-scheduler 5
+stop 2 pv-recycler kube-controller-manager kube-scheduler
 if alive kube-apiserver && alive kubelet && [ -s "$ADMIN_KC" ]; then
   kubectl --kubeconfig "$ADMIN_KC" delete pods --all --all-namespaces --grace-period=0 --force \
     --wait=false >/dev/null 2>&1
@@ -49,7 +53,7 @@ if alive kube-apiserver && alive kubelet && [ -s "$ADMIN_KC" ]; then
     sleep 0.5
   done
 fi
-stop kubelet 10
+stop 3 kubelet
 log "pods and kubelet stopped (+$(( $(date +%s) - T0 ))s)"
 
 # 2. Whatever is still running in our containerd: kill tasks, drop containers.
@@ -59,7 +63,7 @@ if alive containerd; then
   for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks delete -f "$id" >/dev/null 2>&1; done
   for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers delete "$id" >/dev/null 2>&1; done
 fi
-stop containerd 10
+stop 3 containerd
 log "containerd stopped (+$(( $(date +%s) - T0 ))s)"
 
 # 3. Stragglers, matched exactly (never by a broad name): shims started for our containerd
@@ -74,8 +78,7 @@ for d in /proc/[0-9]*; do
 done
 
 # 4. Control plane.
-stop kube-apiserver 10
-stop etcd 10
+stop 3 kube-apiserver etcd
 log "control plane stopped (+$(( $(date +%s) - T0 ))s)"
 
 # 5. Mounts: everything under the state dir (kubelet volumes, containerd rootfs and shm), deepest
