@@ -129,6 +129,10 @@ ip link set "$VETH_HOST" up
 "${NSX[@]}" ip addr add "$NODE_IP/$VETH_PREFIX" dev "$VETH_NODE"
 "${NSX[@]}" ip link set "$VETH_NODE" up
 "${NSX[@]}" ip link set lo up
+# Host routes for the pod and service ranges into the veth: replies to pods (and anything the
+# host sends to a cluster address) stay on this machine instead of following the default route.
+ip route add "$POD_CIDR" via "$NODE_IP" dev "$VETH_HOST"
+ip route add "$SERVICE_CIDR" via "$NODE_IP" dev "$VETH_HOST"
 # Forwarding only inside the node's namespace (pod bridge <-> node address); the host's own
 # sysctl is untouched. No default route: pods cannot reach anything beyond this machine.
 "${NSX[@]}" sysctl -qw net.ipv4.ip_forward=1
