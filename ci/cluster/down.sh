@@ -124,7 +124,9 @@ if [ -f "$STATE_DIR/preexisting" ]; then
   # /run/netns on itself.
   for d in /run/containerd /run/netns; do
     grep -qx "$d" <<< "$pre" && continue
-    [ "$d" = /run/netns ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ] && umount /run/netns 2>/dev/null
+    if [ "$d" = /run/netns ] && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+      while mountpoint -q /run/netns && umount /run/netns 2>/dev/null; do :; done
+    fi
     [ -d "$d" ] && find "$d" -depth -type d -empty -delete 2>/dev/null
   done
 fi

@@ -111,8 +111,9 @@ lap "pause and smoke images packed"
 # ---------------------------------------------------------------- remember what the host had
 # down.sh removes only the system paths that this cluster created.
 mkdir -p "$STATE_DIR"/{pids,logs,bin,etcd,cni/net.d,cni/ipam,pod-logs} "$PKI" "$CTRD_DIR" "$KUBELET_DIR"
+# (An empty /run/netns counts as absent: removing an empty one again is harmless.)
 for d in /run/netns /run/containerd /var/lib/cni /var/log/containers /var/log/pods /var/lib/kubelet; do
-  [ -e "$d" ] && echo "$d"
+  [ -e "$d" ] && { [ "$d" != /run/netns ] || [ -n "$(ls -A "$d")" ]; } && echo "$d"
 done > "$STATE_DIR/preexisting" || true
 # The kubelet sets a few kernel tunables (overcommit, panic on oops, ...); down.sh restores them.
 for k in vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
