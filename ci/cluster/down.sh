@@ -5,6 +5,15 @@
 set -u -o pipefail
 . "$(dirname "$0")/config.sh"
 
+# One cluster per machine: serialize make cluster / cluster-down across clones and teammates
+# (up.sh calls down.sh while holding the lock, hence the variable).
+if [ -z "${MRK8S_CLUSTER_LOCKED:-}" ]; then
+  mkdir -p "$CACHE_DIR"
+  exec 9> "$CACHE_DIR/cluster.lock"
+  flock -n 9 || { log "another make cluster / cluster-down is running: waiting for it"; flock 9; }
+  export MRK8S_CLUSTER_LOCKED=1
+fi
+
 T0=$(date +%s)
 ADMIN_KC="$STATE_DIR/admin.kubeconfig"
 NSX=(nsenter --net="/run/netns/$NETNS" --)

@@ -10,6 +10,15 @@
 set -eu -o pipefail
 . "$(dirname "$0")/config.sh"
 
+# One cluster per machine: serialize make cluster / cluster-down across clones and teammates
+# (up.sh calls down.sh while holding the lock, hence the variable).
+if [ -z "${MRK8S_CLUSTER_LOCKED:-}" ]; then
+  mkdir -p "$CACHE_DIR"
+  exec 9> "$CACHE_DIR/cluster.lock"
+  flock -n 9 || { log "another make cluster / cluster-down is running: waiting for it"; flock 9; }
+  export MRK8S_CLUSTER_LOCKED=1
+fi
+
 T0=$(date +%s)
 lap() { log "$1 (+$(( $(date +%s) - T0 ))s)"; }
 
@@ -67,7 +76,7 @@ start_pv_recycler() {
       for pv in $(kubectl --kubeconfig "$1" get pv -l mrk8s/shared=true -o jsonpath="{range .items[?(@.status.phase==\"Released\")]}{.metadata.name} {end}" 2>/dev/null); do
         kubectl --kubeconfig "$1" patch pv "$pv" --type json -p "[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]" >/dev/null 2>&1
       done
-    done' pv-recycler "$ADMIN_KC" > "$STATE_DIR/logs/pv-recycler.log" 2>&1 < /dev/null &
+    done' pv-recycler "$ADMIN_KC" > "$STATE_DIR/logs/pv-recycler.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$STATE_DIR/pids/pv-recycler.pid"
 }
 
@@ -200,7 +209,8 @@ lap "certificates"
 # ---------------------------------------------------------------- processes
 start() { # NAME CMD... : detached, in the node's network namespace, pid and log in STATE_DIR
   local name=$1; shift
-  setsid "${NSX[@]}" "$@" > "$STATE_DIR/logs/$name.log" 2>&1 < /dev/null &
+  # (fd 9, the lock, must not leak into daemons, or the lock would outlive this script.)
+  setsid "${NSX[@]}" "$@" > "$STATE_DIR/logs/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$STATE_DIR/pids/$name.pid"
 }
 wait_for() { # WHAT SECONDS LOGNAME CMD...
