@@ -106,7 +106,7 @@ def main(argv=None):
         write_text(sys.stdout.buffer, args.bytes, args.seed, args.unicode_spaces)
         return 0
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    temp = f"{args.output}.tmp-{os.getpid()}"
+    temp = f"{args.output}.tmp-{os.getpid()}-{os.urandom(6).hex()}"
     with open(temp, "wb") as out:
         write_text(out, args.bytes, args.seed, args.unicode_spaces)
     os.replace(temp, args.output)

@@ -63,8 +63,14 @@ class JobError(Exception):
 
 # --------------------------------------------------------------------------- file helpers
 
+def unique_suffix():
+    """A temp-name suffix no other process, thread or pod uses: pids repeat across containers
+    (every pod's first process is pid 1), so they are not enough on a shared volume."""
+    return f"{os.getpid()}-{os.urandom(6).hex()}"
+
+
 def write_json_atomic(path, data):
-    temp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    temp = f"{path}.tmp-{unique_suffix()}"
     with open(temp, "w") as out:
         json.dump(data, out, indent=1, sort_keys=True)
         out.write("\n")
@@ -172,7 +178,7 @@ def load_or_create_plan(job_dir, inputs, mappers):
     if not os.path.exists(path):
         plan = make_plan(inputs, mappers)
         os.makedirs(job_dir, exist_ok=True)
-        temp = f"{path}.tmp-{os.getpid()}-{time.monotonic_ns()}"
+        temp = f"{path}.tmp-{unique_suffix()}"
         write_json_atomic(temp, plan)
         try:
             os.link(temp, path)  # fails if another task fixed the plan first
@@ -596,7 +602,7 @@ def shuffle(job_dir, index, mappers, max_attempts, timeout, output, poll=0.5):
         sys.stderr.write(f"shuffle r-{index:05d}: {done}/{total} map tasks committed\n")
 
     wait_for_maps(job_dir, mappers, max_attempts, timeout, poll, progress)
-    temp = f"{output}.tmp-{os.getpid()}"
+    temp = f"{output}.tmp-{unique_suffix()}"
     with open(temp, "wb") as out:
         subprocess.run(merge_command(job_dir, mappers, index), stdout=out, check=True)
     os.replace(temp, output)
@@ -709,7 +715,7 @@ def fetch_input(dest, urls=(), sample_bytes=0, sample_seed=1, timeout=60):
             raise JobError(f"not an HTTP(S) URL: {url}", EXIT_USAGE)
         target = os.path.join(dest, url_file_name(url))
         if not os.path.exists(target):
-            temp = os.path.join(dest, f".{os.path.basename(target)}.tmp-{os.getpid()}")
+            temp = os.path.join(dest, f".{os.path.basename(target)}.tmp-{unique_suffix()}")
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response, \
                         open(temp, "wb") as out:
@@ -725,7 +731,7 @@ def fetch_input(dest, urls=(), sample_bytes=0, sample_seed=1, timeout=60):
         import gentext
         target = os.path.join(dest, f"sample-{sample_seed}-{sample_bytes}.txt")
         if not os.path.exists(target):
-            temp = os.path.join(dest, f".{os.path.basename(target)}.tmp-{os.getpid()}")
+            temp = os.path.join(dest, f".{os.path.basename(target)}.tmp-{unique_suffix()}")
             with open(temp, "wb") as out:
                 gentext.write_text(out, sample_bytes, sample_seed)
             os.replace(temp, target)

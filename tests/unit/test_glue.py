@@ -230,3 +230,22 @@ def test_fetch_input_downloads_once(tmp_path):
         server.shutdown()
     assert first == second and len(hits) == 1
     assert open(first[0], "rb").read() == b"served words\n"
+
+
+def test_concurrent_fetch_input_writers_do_not_collide(tmp_path):
+    """Pods on a shared volume all have pid 1: temp names must still be unique."""
+    errors = []
+
+    def fetch():
+        try:
+            mrglue.fetch_input(str(tmp_path), sample_bytes=200_000, sample_seed=2)
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=fetch) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert os.listdir(tmp_path) == ["sample-2-200000.txt"]
