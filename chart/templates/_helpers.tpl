@@ -99,7 +99,8 @@ upgrade makes new Jobs (no "field is immutable") and a fresh run. */}}
 
 {{/* Directory of this release on the shared volume. */}}
 {{- define "mapreduce.baseDir" -}}
-{{- printf "%s/%s" (trimSuffix "/" .Values.storage.mountPath) (default .Release.Name .Values.storage.baseDir | trimPrefix "/" | trimSuffix "/") }}
+{{- $default := printf "%s/%s" .Release.Namespace .Release.Name }}
+{{- printf "%s/%s" (trimSuffix "/" .Values.storage.mountPath) (default $default .Values.storage.baseDir | trimPrefix "/" | trimSuffix "/") }}
 {{- end }}
 
 {{/* Engine job directory (plan, markers, intermediate data) of this run. */}}

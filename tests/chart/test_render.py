@@ -44,7 +44,7 @@ def test_map_job(path):
     assert option(args, "--attempt") == "$(POD_NAME)"
     assert option(args, "--mappers") == str(values["mappers"])
     assert option(args, "--reducers") == str(values["reducers"])
-    base = f"/data/{values['storage']['baseDir'] or RELEASE}"
+    base = f"/data/{values['storage']['baseDir'] or NAMESPACE + '/' + RELEASE}"
     assert option(args, "--job-dir") == f"{base}/runs/1"
     assert option(args, "--output") == f"{base}/output/1"
     combine = values["combiner"] and values["reducers"] > 0
@@ -201,7 +201,7 @@ def test_run_pointer_configmap():
     docs = render_scenario(SCENARIOS[0])
     (cm,) = [d for d in by_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-run")]
     assert cm["data"]["run"] == "1"
-    assert cm["data"]["outputDir"] == f"/data/{RELEASE}/output/1"
+    assert cm["data"]["outputDir"] == f"/data/{NAMESPACE}/{RELEASE}/output/1"
 
 
 def test_images_default_to_app_version():
