@@ -250,6 +250,7 @@ annotations:
 
 {{/* Container security context (Pod Security "restricted"). */}}
 {{- define "mapreduce.containerSecurityContext" -}}
+terminationMessagePolicy: FallbackToLogsOnError
 securityContext:
   allowPrivilegeEscalation: false
   readOnlyRootFilesystem: true
