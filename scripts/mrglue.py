@@ -46,6 +46,7 @@ PYTHON = f"{shlex.quote(sys.executable)} -S"
 DEFAULT_MAPPER = f"{PYTHON} {shlex.quote(os.path.join(SCRIPT_DIR, 'mapper.py'))}"
 DEFAULT_REDUCER = f"{PYTHON} {shlex.quote(os.path.join(SCRIPT_DIR, 'reducer.py'))}"
 EXIT_BAD_INPUT = 65
+EXIT_MAP_STAGE_FAILED = 66  # EX_NOINPUT: the reduce input will never exist; do not retry
 EXIT_USAGE = 2
 BLOCK = 1 << 20
 BOM = b"\xef\xbb\xbf"
@@ -597,11 +598,30 @@ def merge_command(job_dir, mappers, partition):
     return ["/bin/sh", KVSORT, "-m", "--", *map_outputs(job_dir, mappers, partition)]
 
 
-def shuffle(job_dir, index, mappers, max_attempts, timeout, output, poll=0.5):
+def failure_note(merged):
+    """Where a deferred shuffle failure is left for the reduce step (see `shuffle`)."""
+    return f"{merged}.failed"
+
+
+def shuffle(job_dir, index, mappers, max_attempts, timeout, output, poll=0.5,
+            defer_failure=False):
+    """Wait for the map stage and merge partition `index` into `output`.
+
+    With defer_failure, a map stage that failed for good (or the timeout) is written next to
+    `output` and the shuffle exits 0, so that the reduce step reports it: in a pod, the
+    shuffle is an init container, and `helm install` prints only main containers' logs."""
     def progress(done, total):
         sys.stderr.write(f"shuffle r-{index:05d}: {done}/{total} map tasks committed\n")
 
-    wait_for_maps(job_dir, mappers, max_attempts, timeout, poll, progress)
+    try:
+        wait_for_maps(job_dir, mappers, max_attempts, timeout, poll, progress)
+    except JobError as error:
+        if not defer_failure:
+            raise
+        with open(failure_note(output), "w") as note:
+            note.write(f"{error}\n")
+        sys.stderr.write(f"shuffle r-{index:05d}: {error}\n")
+        return 0
     temp = f"{output}.tmp-{unique_suffix()}"
     with open(temp, "wb") as out:
         subprocess.run(merge_command(job_dir, mappers, index), stdout=out, check=True)
@@ -617,6 +637,10 @@ def reduce_task(job_dir, index, mappers, reducers, attempt, output, reducer=DEFA
     """Run reduce task `index` over the merged file, or merging the map outputs itself."""
     if not 0 <= index < reducers:
         raise JobError(f"reduce task index {index} is outside 0..{reducers - 1}", EXIT_USAGE)
+    if merged and os.path.exists(failure_note(merged)):
+        with open(failure_note(merged)) as note:
+            raise JobError(f"no input for reduce task {index}: {note.read().strip()}",
+                           EXIT_MAP_STAGE_FAILED)
     name = task_name("r", index)
     final = os.path.join(job_dir, "reduce", name)
     if not os.path.exists(os.path.join(final, "_task.json")):
@@ -783,6 +807,9 @@ def build_parser():
     p.add_argument("--timeout", type=float, default=0, help="seconds; 0 waits for ever")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
     p.add_argument("--output", required=True, help="the merged file to write")
+    p.add_argument("--defer-failure", action="store_true",
+                   help="on a failed map stage, leave OUTPUT.failed for reduce-task (which "
+                        "then exits 66 with the message) and exit 0")
 
     p = sub.add_parser("reduce-task", help="run one reduce task")
     task_args(p, "reduce")
@@ -814,7 +841,7 @@ def run_command(args):
                         args.bad_input_exit_code)
     if args.command == "shuffle":
         return shuffle(args.job_dir, args.index, args.mappers, args.max_attempts,
-                       args.timeout, args.output, args.poll)
+                       args.timeout, args.output, args.poll, args.defer_failure)
     if args.command == "reduce-task":
         if not args.output:
             raise JobError("reduce-task needs --output", EXIT_USAGE)

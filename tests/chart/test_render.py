@@ -117,8 +117,12 @@ def test_reduce_hook(path):
     # the merged partition lives on the pod's own scratch volume, shared by both containers
     mounts = {m["mountPath"]: m["name"] for m in shuffle["volumeMounts"]}
     assert option(s, "--output").startswith("/tmp/") and mounts["/tmp"] == "tmp"
+    # a failed map stage is deferred to the reduce container (Helm prints only main containers'
+    # logs), which exits 66: that index fails at once
+    assert "--defer-failure" in s and option(r, "--input") == option(s, "--output")
     rules = spec["podFailurePolicy"]["rules"]
-    assert any(r.get("onExitCodes", {}).get("containerName") == "shuffle" and r["action"] == "FailIndex"
+    assert any(r.get("onExitCodes", {}).get("containerName") == "reduce"
+               and r["onExitCodes"]["values"] == [66] and r["action"] == "FailIndex"
                for r in rules)
 
 

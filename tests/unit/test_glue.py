@@ -249,3 +249,19 @@ def test_concurrent_fetch_input_writers_do_not_collide(tmp_path):
         t.join()
     assert not errors
     assert os.listdir(tmp_path) == ["sample-2-200000.txt"]
+
+
+def test_deferred_shuffle_failure_is_reported_by_the_reduce_step(tmp_path):
+    (tmp_path / "in.txt").write_bytes(b"x\n")
+    assert map_task(tmp_path, 1, "m1-a", mapper="echo broken record >&2; exit 65") == 65
+    job, merged = str(tmp_path / "job"), str(tmp_path / "merged")
+    common = ["--job-dir", job, "--index", "0", "--mappers", "2"]
+    shuffle = subprocess.run(GLUE + ["shuffle", *common, "--poll", "0.05", "--output", merged,
+                                     "--defer-failure"], capture_output=True, text=True)
+    assert shuffle.returncode == 0 and not os.path.exists(merged)
+    reduce = subprocess.run(GLUE + ["reduce-task", *common, "--reducers", "1", "--input",
+                                    merged, "--output", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert reduce.returncode == mrglue.EXIT_MAP_STAGE_FAILED
+    assert "no input for reduce task 0: map task 1 failed for good (bad input" in reduce.stderr
+    assert "broken record" in reduce.stderr
