@@ -44,6 +44,9 @@ BAD_TEMPLATE = [
     (["--set", "extraEnv.TMPDIR=/var/tmp"], "extraEnv.TMPDIR"),
     (["--set", "input.paths={/etc/passwd}"], "input.paths"),
     (["--set", "input.sample.enabled=false"], "input"),
+    (["--set", "storage.nfs.server=nfs1"], "storage.nfs"),
+    (["--set", "storage.existingClaim=data", "--set", "storage.nfs.server=nfs1", "--set", "storage.nfs.path=/x"],
+     "storage.existingClaim"),
 ]
 
 
