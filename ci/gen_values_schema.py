@@ -145,6 +145,7 @@ schema = {
         "shuffle": obj(
             {
                 "timeoutSeconds": integer(1),
+                "pollSeconds": integer(1, maximum=600),
                 "resources": ref("resources"),
                 "scratchSizeLimit": {"type": "string", "pattern": r"^([0-9]+([mkMGTPE]i?|Ki|k)?)?$"},
             },

@@ -108,6 +108,7 @@ def test_reduce_hook(path):
     assert option(s, "--mappers") == option(r, "--mappers") == str(values["mappers"])
     assert option(s, "--max-attempts") == str(values["map"]["backoffLimitPerIndex"] + 1)
     assert option(s, "--timeout") == str(values["shuffle"]["timeoutSeconds"])
+    assert option(s, "--poll") == str(values["shuffle"]["pollSeconds"])
     assert option(s, "--index") == option(r, "--index") == "$(JOB_COMPLETION_INDEX)"
     (map_job,) = jobs(docs, "map")
     margs = args_of(map_job["spec"]["template"]["spec"]["containers"][0])

@@ -32,6 +32,7 @@ BAD = [
     (["--set", "input.urls={ftp://example.com/a.txt}"], "urls"),
     (["--set", "input.sample.bytes=0"], "bytes"),
     (["--set", "shuffle.timeoutSeconds=0"], "timeoutSeconds"),
+    (["--set", "shuffle.pollSeconds=0"], "pollSeconds"),
     (["--set", "ttlSecondsAfterFinished=-5"], "ttlSecondsAfterFinished"),
     (["--set", "map.resources.limits.memory=null"], "memory"),
     (["--set", "tests.enabled=yes"], "enabled"),
