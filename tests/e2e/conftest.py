@@ -57,11 +57,12 @@ class Cluster:
                          "--values", str(self.values), "--timeout", HELM_TIMEOUT, *args,
                          helm=helm, check=check)
 
-    def output_dir(self, release, revision=1):
-        return self.shared / release / "output" / str(revision)
+    def output_dir(self, namespace, release, revision=1):
+        """The chart's default base directory on the volume is <namespace>/<release>."""
+        return self.shared / namespace / release / "output" / str(revision)
 
-    def sample_file(self, release, seed=1, size=2000000):
-        return (self.shared / release / "input" / f"sample-{seed}-{size}"
+    def sample_file(self, namespace, release, seed=1, size=2000000):
+        return (self.shared / namespace / release / "input" / f"sample-{seed}-{size}"
                 / f"sample-{seed}-{size}.txt")
 
 

@@ -32,10 +32,10 @@ def no_jobs_or_pods_left(cluster, namespace, release):
 def test_default_install_with_ten_mappers(cluster, namespace, release, tmp_path):
     result = cluster.install(namespace, release, "--set", "mappers=10")
     assert "helm test" in result.stdout  # NOTES tell how to print the result
-    out = cluster.output_dir(release)
+    out = cluster.output_dir(namespace, release)
     report = json.loads((out / "_SUCCESS").read_text())
     assert report["mappers"] == 10 and len(report["splits"]) == 10
-    local = run_local([cluster.sample_file(release)], tmp_path / "local", 10, 2, "--combiner",
+    local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 10, 2, "--combiner",
                       f"{sys.executable} {ROOT}/scripts/reducer.py")
     assert_same_output(out, local)
     test = cluster.helm("test", release, "--namespace", namespace, "--logs")
@@ -51,8 +51,8 @@ def test_default_install_with_ten_mappers(cluster, namespace, release, tmp_path)
 def test_three_reducers_with_helm3(cluster, namespace, release, tmp_path):
     cluster.install(namespace, release, "--set", "mappers=3", "--set", "reducers=3",
                     "--set", "combiner=false", helm="helm3")
-    local = run_local([cluster.sample_file(release)], tmp_path / "local", 3, 3)
-    assert_same_output(cluster.output_dir(release), local)
+    local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 3, 3)
+    assert_same_output(cluster.output_dir(namespace, release), local)
     cluster.helm("uninstall", release, "--namespace", namespace, "--wait", helm="helm3")
     no_jobs_or_pods_left(cluster, namespace, release)
 
@@ -60,9 +60,9 @@ def test_three_reducers_with_helm3(cluster, namespace, release, tmp_path):
 def test_map_only(cluster, namespace, release, tmp_path):
     cluster.install(namespace, release, "--set", "mappers=3", "--set", "reducers=0", "--wait",
                     "--wait-for-jobs")
-    out = cluster.output_dir(release)
+    out = cluster.output_dir(namespace, release)
     wait_for(lambda: (out / "_SUCCESS").exists(), what="the map-only job to commit")
-    local = run_local([cluster.sample_file(release)], tmp_path / "local", 3, 0)
+    local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 3, 0)
     assert_same_output(out, local)
     assert sorted(data_files(out)) == [f"part-m-{i:05d}" for i in range(3)]
 
@@ -94,7 +94,7 @@ def test_custom_scripts_and_files_on_the_volume(cluster, namespace, release, tmp
                     "--set-file", f"mapperScript={mapper}", "--set-file",
                     f"reducerScript={reducer}", "--set", f"input.paths[0]=e2e-inputs/{release}",
                     "--set", "input.sample.enabled=false")
-    out = cluster.output_dir(release)
+    out = cluster.output_dir(namespace, release)
     local = run_local([inputs], tmp_path / "local", 4, 2, "--mapper",
                       f"{sys.executable} {mapper}", "--reducer", f"{sys.executable} {reducer}",
                       "--combiner", f"{sys.executable} {reducer}")
@@ -125,17 +125,17 @@ def test_input_from_an_http_url(cluster, namespace, release, tmp_path):
         server.shutdown()
     local = run_local([served / "text.txt"], tmp_path / "local", 2, 2, "--combiner",
                       f"{sys.executable} {ROOT}/scripts/reducer.py")
-    assert_same_output(cluster.output_dir(release), local)
+    assert_same_output(cluster.output_dir(namespace, release), local)
 
 
 def test_upgrade_reruns_with_new_input(cluster, namespace, release, tmp_path):
     cluster.install(namespace, release, "--set", "mappers=2")
     cluster.install(namespace, release, "--set", "mappers=3", "--set", "input.sample.seed=9",
                     "--set", "input.sample.bytes=500000", verb="upgrade")
-    local = run_local([cluster.sample_file(release, seed=9, size=500000)], tmp_path / "local",
+    local = run_local([cluster.sample_file(namespace, release, seed=9, size=500000)], tmp_path / "local",
                       3, 2)
-    assert_same_output(cluster.output_dir(release, revision=2), local)
-    assert (cluster.output_dir(release, revision=1) / "_SUCCESS").exists()
+    assert_same_output(cluster.output_dir(namespace, release, revision=2), local)
+    assert (cluster.output_dir(namespace, release, revision=1) / "_SUCCESS").exists()
 
 
 def pods(cluster, namespace, component, phase="Running"):
@@ -167,8 +167,8 @@ def test_deleting_running_map_and_reduce_pods(cluster, namespace, release, tmp_p
     thread.join(timeout=1200)
     result = done["result"]
     assert result.returncode == 0, result.stderr
-    local = run_local([cluster.sample_file(release)], tmp_path / "local", 3, 2)
-    assert_same_output(cluster.output_dir(release), local)
+    local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 3, 2)
+    assert_same_output(cluster.output_dir(namespace, release), local)
 
 
 def test_bad_input_fails_the_index_at_once(cluster, namespace, release):
