@@ -12,7 +12,9 @@ K8S_VERSIONS="${K8S_VERSIONS:-1.31.0 1.32.0 1.33.0 1.34.0 1.35.0 1.36.0 1.37.0}"
 RENDER="$(mktemp -d "${TMPDIR:-/tmp}/chart-render.XXXXXX")"
 trap 'rm -rf "$RENDER"' EXIT
 NS=mapreduce-ci
-scenarios=(chart/ci/*-values.yaml)
+# chart/ci: installed by ct install too; tests/chart/scenarios: render-only (NFS, existing
+# claim, remote URLs, private registry).
+scenarios=(chart/ci/*-values.yaml tests/chart/scenarios/*-values.yaml)
 step() { printf '\n== %s\n' "$*"; }
 fail=0
 check() { if ! "$@"; then echo "FAILED: $*" >&2; fail=1; fi; }

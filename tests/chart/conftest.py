@@ -9,7 +9,10 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHART = ROOT / "chart"
-SCENARIOS = sorted(CHART.glob("ci/*-values.yaml"))
+# chart/ci holds what chart-testing installs on any cluster; tests/chart/scenarios holds the
+# render-only ones (an NFS server, an existing claim, remote URLs, a private registry).
+SCENARIOS = sorted([*CHART.glob("ci/*-values.yaml"),
+                    *(ROOT / "tests" / "chart" / "scenarios").glob("*-values.yaml")])
 NAMESPACE = "mapreduce-ci"
 RELEASE = "wc"
 
