@@ -610,8 +610,12 @@ def shuffle(job_dir, index, mappers, max_attempts, timeout, output, poll=0.5,
     With defer_failure, a map stage that failed for good (or the timeout) is written next to
     `output` and the shuffle exits 0, so that the reduce step reports it: in a pod, the
     shuffle is an init container, and `helm install` prints only main containers' logs."""
-    def progress(done, total):
-        sys.stderr.write(f"shuffle r-{index:05d}: {done}/{total} map tasks committed\n")
+    last = [None]
+
+    def progress(done, total):  # a line when the count moves, not at every poll
+        if done != last[0]:
+            last[0] = done
+            sys.stderr.write(f"shuffle r-{index:05d}: {done}/{total} map tasks committed\n")
 
     try:
         wait_for_maps(job_dir, mappers, max_attempts, timeout, poll, progress)
