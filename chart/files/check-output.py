@@ -10,6 +10,23 @@ import heapq
 import json
 import os
 import sys
+import time
+
+sys.path.insert(0, "/opt/mapreduce")  # the engine in the image: its view of the map stage
+
+
+def wait_for_commit(success, job_dir, mappers, max_attempts, seconds, poll=2.0):
+    """Wait until `success` exists; exit at once if a map task failed for good."""
+    import mrglue
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(success):
+        _, failed = mrglue.map_stage_status(job_dir, mappers, max_attempts)
+        if failed:
+            index = min(failed)
+            sys.exit(f"FAIL: {mrglue.describe_failure(index, failed[index])}")
+        if time.monotonic() > deadline:
+            sys.exit(f"FAIL: {success} does not exist after {seconds}s: the job did not commit")
+        time.sleep(poll)
 
 
 def flatten(node, prefix=""):
@@ -38,10 +55,17 @@ def main():
     ap.add_argument("--mappers", type=int, required=True)
     ap.add_argument("--reducers", type=int, required=True)
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--job-dir", help="the run's engine directory (to see map failures)")
+    ap.add_argument("--max-attempts", type=int, default=4)
+    ap.add_argument("--wait-seconds", type=int, default=0,
+                    help="wait this long for the run to commit (0: check once)")
     args = ap.parse_args()
     problems = []
 
     success = os.path.join(args.output, "_SUCCESS")
+    if args.wait_seconds and args.job_dir:
+        wait_for_commit(success, args.job_dir, args.mappers, args.max_attempts,
+                        args.wait_seconds)
     try:
         with open(success, "rb") as f:
             marker = json.loads(f.read() or b"{}")
