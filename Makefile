@@ -86,3 +86,11 @@ bench: $(BENCH_PY)
 	command -v gawk >/dev/null || { apt-get update -qq && apt-get install -y -qq gawk; }
 	bash tests/hadoop/install-hadoop.sh >/dev/null
 	$(BENCH_PY) bench/run.py $(BENCH_ARGS)
+
+# Job makespan on the local test cluster beside run-local on the same input (issue 4).
+CLUSTER_BENCH_ARGS ?=
+.PHONY: bench-cluster
+bench-cluster: $(BENCH_PY) cluster images
+	$(BENCH_PY) bench/cluster_makespan.py $(CLUSTER_BENCH_ARGS)
+
+bench: bench-cluster

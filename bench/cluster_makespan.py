@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Job makespan on the local test cluster beside run-local on the same input, same run.
+
+  python bench/cluster_makespan.py [--bytes 100000000] [--mappers 1,2,4,8] [--reducers 2]
+
+Needs `make cluster images` first (the bench Makefile target does it). For each mapper count
+it installs the chart on a file placed on the shared volume, times `helm install` (the reduce
+hook runs inside it), reads the stage boundaries from the engine's own files on the volume,
+and runs `scripts/run-local` with the same M and R on the same file. Writes
+bench/results/cluster.{md,json,png}.
+
+Stages, from the engine's commit files (their modification times):
+  start-up   helm install begins -> plan.json written (first map task running: API objects,
+             scheduling, pod sandbox and container start, input pre-stage)
+  map        plan.json -> the last map task committed
+  reduce     last map commit -> _SUCCESS (reduce hook Job created, pods started, shuffle,
+             reduce, commit)
+  finish     _SUCCESS -> helm install returns (hook completion noticed)
+"""
+import argparse
+import glob
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def cluster_env():
+    """The environment `.cluster/env` sets up (KUBECONFIG, PATH, CLUSTER_*)."""
+    env_file = ROOT / ".cluster" / "env"
+    if not env_file.exists():
+        sys.exit("cluster_makespan: .cluster/env missing: run `make cluster images` first")
+    out = subprocess.run(["bash", "-c", f". {env_file} && env -0"], capture_output=True,
+                         check=True).stdout
+    env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    env["PATH"] = f"{ROOT / '.tools' / 'bin'}:{env['PATH']}"
+    return env
+
+
+def run(argv, env, **kw):
+    return subprocess.run(argv, env=env, check=True, capture_output=True, text=True, **kw)
+
+
+def place_input(shared, size, seed):
+    """The generated text on the shared volume (reused when already there)."""
+    target = shared / "bench-input" / f"text-{seed}-{size}.txt"
+    if not target.exists() or target.stat().st_size != size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "gentext.py"), "--bytes",
+                        str(size), "--seed", str(seed), "--output", str(target)], check=True)
+        os.chmod(target.parent, 0o755)
+        os.chmod(target, 0o644)
+    return target
+
+
+def cluster_run(env, shared, input_rel, mappers, reducers, tag):
+    namespace, release = f"bench-{tag}", f"mk{tag}"
+    run(["bash", str(ROOT / "ci" / "cluster" / "ns-restricted.sh"), namespace], env)
+    started = time.time()
+    try:
+        run(["helm", "install", release, str(ROOT / "chart"), "--namespace", namespace,
+             "--values", str(ROOT / ".cluster" / "values.yaml"), "--timeout", "60m",
+             "--set", f"mappers={mappers}", "--set", f"reducers={reducers}",
+             "--set", "input.sample.enabled=false", "--set", f"input.paths[0]={input_rel}",
+             # small CPU requests so that every map pod of the run fits on this node at once
+             "--set", "map.resources.requests.cpu=50m",
+             "--set", "reduce.resources.requests.cpu=50m",
+             "--set", "shuffle.resources.requests.cpu=50m",
+             "--set", "map.resources.limits.memory=1Gi"], env)
+        finished = time.time()
+        base = shared / namespace / release
+        plan = (base / "runs" / "1" / "plan.json").stat().st_mtime
+        map_end = max(os.path.getmtime(p) for p in
+                      glob.glob(str(base / "runs" / "1" / "map" / "m-*" / "_task.json")))
+        success = (base / "output" / "1" / "_SUCCESS").stat().st_mtime
+        report = json.loads((base / "output" / "1" / "_SUCCESS").read_text())
+        return {
+            "makespan": finished - started, "startup": plan - started,
+            "map": map_end - plan, "reduce": success - map_end, "finish": finished - success,
+            "input_bytes": report["counters"]["mapreduce"]["MAP_INPUT_BYTES"],
+            "output": base / "output" / "1"}
+    finally:
+        subprocess.run(["helm", "uninstall", release, "--namespace", namespace, "--wait"],
+                       env=env, capture_output=True)
+        subprocess.run(["kubectl", "delete", "namespace", namespace, "--wait=false"], env=env,
+                       capture_output=True)
+
+
+def local_run(input_path, mappers, reducers, out_dir):
+    started = time.time()
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "run-local"), "--quiet",
+                    "--overwrite", "--mappers", str(mappers), "--reducers", str(reducers),
+                    "--output", str(out_dir), str(input_path)], check=True)
+    return time.time() - started
+
+
+def same_parts(a, b):
+    names = sorted(n for n in os.listdir(a) if not n.startswith(("_", ".")))
+    return names == sorted(n for n in os.listdir(b) if not n.startswith(("_", "."))) and all(
+        (pathlib.Path(a) / n).read_bytes() == (pathlib.Path(b) / n).read_bytes() for n in names)
+
+
+def write_results(rows, size):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "cluster.json").write_text(json.dumps(rows, indent=1) + "\n")
+    lines = [f"Cluster makespan, {size / 1e6:.0f} MB of generated text, reducers = "
+             f"{rows[0]['reducers']}, local test cluster (1 node, 2 cores), "
+             f"`python bench/cluster_makespan.py`.", "",
+             "| mappers | cluster makespan s | start-up s | map s | reduce s | finish s | "
+             "run-local s | cluster / run-local | same output |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['mappers']} | {r['makespan']:.1f} | {r['startup']:.1f} | "
+                     f"{r['map']:.1f} | {r['reduce']:.1f} | {r['finish']:.1f} | "
+                     f"{r['local']:.1f} | {r['makespan'] / r['local']:.2f} | "
+                     f"{'yes' if r['same'] else 'NO'} |")
+    (RESULTS / "cluster.md").write_text("\n".join(lines) + "\n")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("cluster_makespan: matplotlib missing, no plot (use the bench venv)")
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ms = [r["mappers"] for r in rows]
+    bottom = [0.0] * len(rows)
+    for stage in ("startup", "map", "reduce", "finish"):
+        values = [r[stage] for r in rows]
+        ax.bar([str(m) for m in ms], values, bottom=bottom, label=f"cluster: {stage}")
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.plot([str(m) for m in ms], [r["local"] for r in rows], "ko-", label="run-local")
+    ax.set_xlabel("mappers")
+    ax.set_ylabel("seconds")
+    ax.set_title(f"Makespan, {size / 1e6:.0f} MB, reducers={rows[0]['reducers']}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "cluster.png", dpi=110)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bytes", type=int, default=100_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mappers", default="1,2,4,8")
+    parser.add_argument("--reducers", type=int, default=2)
+    args = parser.parse_args(argv)
+    env = cluster_env()
+    shared = pathlib.Path(env["CLUSTER_SHARED_DIR"])
+    text = place_input(shared, args.bytes, args.seed)
+    rows = []
+    for mappers in (int(m) for m in args.mappers.split(",")):
+        tag = f"m{mappers}-{os.getpid() % 10000}"
+        cluster = cluster_run(env, shared, str(text.relative_to(shared)), mappers,
+                              args.reducers, tag)
+        local_out = ROOT / "bench" / "work" / f"cluster-local-m{mappers}"
+        local = local_run(text, mappers, args.reducers, local_out)
+        row = {k: v for k, v in cluster.items() if k != "output"}
+        row.update(mappers=mappers, reducers=args.reducers, local=local,
+                   same=same_parts(cluster["output"], local_out))
+        rows.append(row)
+        print(f"mappers={mappers}: cluster {row['makespan']:.1f}s (start-up "
+              f"{row['startup']:.1f}, map {row['map']:.1f}, reduce {row['reduce']:.1f}, "
+              f"finish {row['finish']:.1f}), run-local {local:.1f}s, same output: "
+              f"{row['same']}", flush=True)
+    write_results(rows, args.bytes)
+    return 0 if all(r["same"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
