@@ -9,7 +9,7 @@ bench/results/: results.json, results.md, throughput.png, scaling.png and the pr
 
 Measurements: wall time of the whole command; peak memory twice: the largest single
 process's maximum RSS (getrusage of the waited children, what `/usr/bin/time -v` shows) and
-the peak of the summed RSS of the command's process tree (sampled from /proc every 0.2 s).
+the peak of the summed RSS of the command's process tree (sampled from /proc every 0.5 s).
 Throughput is input bytes / wall time, in MB/s (10^6 bytes).
 
 --quick runs the same pipeline on small sizes to prove the harness works (minutes).
@@ -159,7 +159,7 @@ def load_counts(path):
 
 
 def process_table():
-    """{pid: (ppid, rss_bytes)} of every process, from /proc."""
+    """{pid: (ppid, rss_bytes)} of every process, from /proc/PID/stat (one read each)."""
     table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -167,12 +167,13 @@ def process_table():
         try:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 stat = f.read()
-            with open(f"/proc/{entry}/statm", "rb") as f:
-                rss_pages = int(f.read().split()[1])
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue
         fields = stat[stat.rfind(b")") + 2:].split()
-        table[int(entry)] = (int(fields[1]), rss_pages * PAGE)
+        try:  # fields from "state": ppid is the 2nd, rss (pages) the 22nd
+            table[int(entry)] = (int(fields[1]), int(fields[21]) * PAGE)
+        except (IndexError, ValueError):
+            continue
     return table
 
 
@@ -193,7 +194,7 @@ def tree_rss(root):
 class Sampler(threading.Thread):
     """Peak of the summed RSS of a process tree, sampled."""
 
-    def __init__(self, pid, interval=0.2):
+    def __init__(self, pid, interval=0.5):
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
         self.done = threading.Event()
@@ -554,12 +555,13 @@ class Bench:
             self.best = min((r for r in rows if r["agrees"]), key=lambda r: r["wall_s"],
                             default=None)
         # The configuration the issue names, and the best one found on the first size.
+        measured = {r["tool"] for r in rows}
         configs = {(4, 3)}
         if getattr(self, "best", None):
             m, r = self.best["tool"].split("-m")[1].split("-r")
             configs.add((int(m), int(r)))
         for m, r in sorted(configs):
-            if not full or (m, r) not in grid:
+            if run_local_tool(m, r).name not in measured:
                 self.run_tool(run_local_tool(m, r), data, meta, expected)
 
     def reducer_memory(self):
@@ -760,8 +762,13 @@ def report(json_path, results_dir):
             heads["run-local / pyspark-rdd (issue 5 target >= 5)"] = heads.pop(
                 "run-local / pyspark-rdd")
         headline[size_label(size)] = heads
-        sweep = sorted((r for r in runs if r["bytes"] == size and r["group"] == "run-local"),
-                       key=lambda r: r["tool"])
+        fastest = {}
+        for r in runs:  # a configuration measured twice shows its faster agreeing run
+            if r["bytes"] == size and r["group"] == "run-local":
+                seen = fastest.get(r["tool"])
+                if seen is None or (r["agrees"], -r["wall_s"]) > (seen["agrees"], -seen["wall_s"]):
+                    fastest[r["tool"]] = r
+        sweep = sorted(fastest.values(), key=lambda r: r["tool"])
         if sweep:
             lines += [f"run-local configurations on {size_label(size)}:", "",
                       "| mappers | reducers | wall s | MB/s | max RSS MB | tree RSS MB | output |",
@@ -798,7 +805,24 @@ def report(json_path, results_dir):
     document["headline"] = headline
     json_path.write_text(json.dumps(document, indent=1) + "\n")
     plots(document, table, results_dir)
+    update_readme(results_dir, lines[lines.index("## Headline ratios") + 2:])
     log(f"wrote {results_dir}/results.md, results.json, throughput.png, scaling.png")
+
+
+def update_readme(results_dir, headline_lines):
+    """Put the headline ratios into bench/README.md (between its markers), for the
+    committed results only."""
+    readme = BENCH / "README.md"
+    if Path(results_dir).resolve() != (BENCH / "results").resolve() or not readme.exists():
+        return
+    text = readme.read_text()
+    start, end = "<!-- headline:start -->", "<!-- headline:end -->"
+    if start not in text or end not in text:
+        return
+    block = [line for line in headline_lines if line.startswith("- ") and " = **" in line]
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    readme.write_text(head + start + "\n" + "\n".join(block) + "\n" + end + tail)
 
 
 def plots(document, table, results_dir):
@@ -887,7 +911,13 @@ def main(argv=None):
                         help="runs per tool; the fastest agreeing one counts (default 3)")
     parser.add_argument("--repeat-below", type=float, default=60,
                         help="repeat only runs faster than this many seconds (default 60)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only rewrite results.md and the plots from results.json")
     args = parser.parse_args(argv)
+    if args.report_only:
+        results = Path(args.results)
+        report(results / "results.json", results)
+        return 0
     if args.quick:
         args.sizes = args.sizes or "4MB,12MB"
         if args.results == str(BENCH / "results"):
