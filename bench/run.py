@@ -907,8 +907,9 @@ def main(argv=None):
                         help="run the slow peers (the seed pipeline, mrjob) only up to this "
                              "input size (default 200MB: on 1 GB they take 15-60 minutes)")
     parser.add_argument("--keep-outputs", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per tool; the fastest agreeing one counts (default 3)")
+    parser.add_argument("--repeat", type=int,
+                        help="runs per tool; the fastest agreeing one counts (default 3, "
+                             "--quick: 1)")
     parser.add_argument("--repeat-below", type=float, default=60,
                         help="repeat only runs faster than this many seconds (default 60)")
     parser.add_argument("--report-only", action="store_true",
@@ -918,6 +919,8 @@ def main(argv=None):
         results = Path(args.results)
         report(results / "results.json", results)
         return 0
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
     if args.quick:
         args.sizes = args.sizes or "4MB,12MB"
         if args.results == str(BENCH / "results"):
