@@ -44,14 +44,22 @@ def reduce_lines(lines, write, strict=False):
     skipped = {}
     current, total = None, 0
     for number, line in enumerate(lines, 1):
+        # Fast path, inlined (half the reducer's time was the call): int() ignores the
+        # line end. Anything it refuses goes through parse_record for the exact reason.
+        key, tab, value = line.partition(b"\t")
         try:
-            key, count = parse_record(line)
-        except ValueError as error:
-            reason = str(error)
-            if strict:
-                raise BadRecord(number, line, reason) from None
-            skipped[reason] = skipped.get(reason, 0) + 1
-            continue
+            if not tab:
+                raise ValueError
+            count = int(value)
+        except ValueError:
+            try:
+                key, count = parse_record(line)
+            except ValueError as error:
+                reason = str(error)
+                if strict:
+                    raise BadRecord(number, line, reason) from None
+                skipped[reason] = skipped.get(reason, 0) + 1
+                continue
         if key == current:
             total += count
         else:
@@ -81,7 +89,9 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    out = sys.stdout.buffer
+    # Our own buffer: with PYTHONUNBUFFERED=1 (set in the images, so logs show at once)
+    # sys.stdout.buffer would make every key a system call.
+    out = open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)
     try:
         skipped = reduce_lines(sys.stdin.buffer, out.write, args.strict)
     except BadRecord as error:

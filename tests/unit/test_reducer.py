@@ -1,7 +1,9 @@
 """The reducer/combiner: pure functions, then the script as a process."""
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 from hypothesis import given, settings, strategies as st
 
@@ -53,6 +55,62 @@ def test_sorted_records_reduce_to_their_sums(records):
         assert key not in got
         got[key] = int(n)
     assert got == expected and not skipped
+
+
+def reduce_by_parse_record(lines):
+    """The reducer's contract spelled out slowly: parse_record on every line."""
+    out, skipped, current, total = [], {}, None, 0
+    for line in lines:
+        try:
+            key, count = reducer.parse_record(line)
+        except ValueError as error:
+            skipped[str(error)] = skipped.get(str(error), 0) + 1
+            continue
+        if key == current:
+            total += count
+        else:
+            if current is not None:
+                out.append(b"%s\t%d\n" % (current, total))
+            current, total = key, count
+    if current is not None:
+        out.append(b"%s\t%d\n" % (current, total))
+    return b"".join(out), skipped
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.binary(max_size=8),
+    st.tuples(st.sampled_from([b"a", b"b", b"", b"a\r"]),
+              st.sampled_from([b"1", b" 2 ", b"x", b"3\r", b"", b"1_0", b"-4", b"\x0b5"]))
+    .map(lambda kv: kv[0] + b"\t" + kv[1]))
+    .map(lambda line: line + b"\n")))
+def test_fast_path_agrees_with_parse_record(lines):
+    assert reduce(b"".join(lines)) == reduce_by_parse_record(
+        b"".join(lines).splitlines(keepends=True))
+
+
+def test_output_is_buffered_even_when_python_is_unbuffered():
+    # The images set PYTHONUNBUFFERED=1; the reducer keeps its own buffer anyway. Its
+    # stdout is a SOCK_SEQPACKET socket, which keeps each write() a separate message,
+    # so the number of messages is the number of writes.
+    data = b"".join(b"k%06d\t1\n" % i for i in range(20000))
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours, theirs:
+        proc = subprocess.Popen(REDUCER, stdin=subprocess.PIPE, stdout=theirs,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        theirs.close()
+        feeder = threading.Thread(target=lambda: (proc.stdin.write(data), proc.stdin.close()))
+        feeder.start()
+        messages = []
+        while True:
+            message = ours.recv(1 << 20)
+            if not message:
+                break
+            messages.append(message)
+        feeder.join()
+    assert proc.wait() == 0
+    assert b"".join(messages) == data
+    assert len(messages) < 20
 
 
 def test_process_counters_on_stderr():
