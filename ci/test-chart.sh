@@ -37,6 +37,9 @@ done
 step "ct lint"
 check ct lint --config ci/ct.yaml --lint-conf ci/lintconf.yaml --chart-yaml-schema ci/chart_schema.yaml --charts chart
 
+step "actionlint: .github/workflows (they run on GitHub, not here: syntax, expressions, job wiring)"
+check actionlint -no-color -shellcheck= -pyflakes= .github/workflows/*.yaml
+
 step "kube-linter (default checks)"
 if command -v kube-linter >/dev/null; then
   args=()

@@ -17,6 +17,7 @@ TOOLS=(
   "ct|v3.14.0|github.com/helm/chart-testing/v3|ct|ct|-X github.com/helm/chart-testing/v3/ct/cmd.Version=v3.14.0"
   "kubeconform|v0.8.0|github.com/yannh/kubeconform|cmd/kubeconform|kubeconform|"
   "helm-docs|v1.14.2|github.com/norwoodj/helm-docs|cmd/helm-docs|helm-docs|-X main.version=v1.14.2"
+  "actionlint|v1.7.12|github.com/rhysd/actionlint|cmd/actionlint|actionlint|-X github.com/rhysd/actionlint.version=v1.7.12"
   "kube-linter|v0.7.6|golang.stackrox.io/kube-linter|cmd/kube-linter|kube-linter|-X golang.stackrox.io/kube-linter/internal/version.version=v0.7.6"
 )
 # Tools whose module host the reachable Go proxy may refuse; a failure is reported, not fatal.
