@@ -150,6 +150,24 @@ def test_missing_input_is_a_usage_error(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_work_dir_is_created_and_unwritable_output_is_a_clear_error(tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_bytes(b"a b a\n")
+    result = subprocess.run(RUN_LOCAL + ["-q", "-o", str(tmp_path / "o"), "--work-dir",
+                                         str(tmp_path / "new" / "work"), str(data)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o" / "_SUCCESS").exists()
+    assert os.listdir(tmp_path / "new" / "work") == []  # cleaned, not kept
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    result = subprocess.run(RUN_LOCAL + ["-o", str(blocker / "o"), str(data)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "run-local:" in result.stderr and str(blocker) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_killed_map_task_leaves_no_duplicate(tmp_path):
     """Kill a map attempt mid-write, run the task again twice (one a duplicate): the job's
     output counts every word once."""
