@@ -13,9 +13,9 @@ have_binaries() {
   local b
   for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
     [ -x "$K8S_BIN/$b" ] || return 1
-    "$K8S_BIN/$b" --version 2>/dev/null | grep -qx "Kubernetes $K8S_VERSION" || return 1
+    "$K8S_BIN/$b" --version 2>/dev/null | grep -x "Kubernetes $K8S_VERSION" >/dev/null || return 1
   done
-  "$K8S_BIN/kubectl" version --client 2>/dev/null | grep -q "Client Version: $K8S_VERSION" || return 1
+  "$K8S_BIN/kubectl" version --client 2>/dev/null | grep "Client Version: $K8S_VERSION" >/dev/null || return 1
   "$K8S_BIN/etcd" --version >/dev/null 2>&1 || return 1
 }
 

@@ -43,3 +43,13 @@ POD_GID=10001
 export PATH="$K8S_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# One cluster per machine: serialize make cluster / cluster-down across clones and teammates.
+# up.sh calls down.sh while holding the lock, hence the exported variable.
+take_cluster_lock() {
+  [ -z "${MRK8S_CLUSTER_LOCKED:-}" ] || return 0
+  mkdir -p "$CACHE_DIR"
+  exec 9> "$CACHE_DIR/cluster.lock"
+  flock -n 9 || { log "another make cluster / cluster-down is running: waiting for it"; flock 9; }
+  export MRK8S_CLUSTER_LOCKED=1
+}

@@ -5,14 +5,7 @@
 set -u -o pipefail
 . "$(dirname "$0")/config.sh"
 
-# One cluster per machine: serialize make cluster / cluster-down across clones and teammates
-# (up.sh calls down.sh while holding the lock, hence the variable).
-if [ -z "${MRK8S_CLUSTER_LOCKED:-}" ]; then
-  mkdir -p "$CACHE_DIR"
-  exec 9> "$CACHE_DIR/cluster.lock"
-  flock -n 9 || { log "another make cluster / cluster-down is running: waiting for it"; flock 9; }
-  export MRK8S_CLUSTER_LOCKED=1
-fi
+take_cluster_lock
 
 T0=$(date +%s)
 ADMIN_KC="$STATE_DIR/admin.kubeconfig"
@@ -21,7 +14,7 @@ NSX=(nsenter --net="/run/netns/$NETNS" --)
 # daemon of ours does): after a reboot a stale pid file must not kill somebody else's process.
 pidof_() {
   local p; p=$(cat "$STATE_DIR/pids/$1.pid" 2>/dev/null) && [ -n "$p" ] || return 1
-  tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline" | grep -qF "$STATE_DIR/" || return 1
+  tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline" | grep -F "$STATE_DIR/" >/dev/null || return 1
   echo "$p"
 }
 alive() { local p; p=$(pidof_ "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
@@ -79,7 +72,7 @@ log "containerd stopped (+$(( $(date +%s) - T0 ))s)"
 #    socket, and processes still in the kubelet's pod cgroups.
 for d in /proc/[0-9]*; do
   p=${d#/proc/}
-  if tr '\0' ' ' 2>/dev/null < "$d/cmdline" | grep -qF -- "-address $CTRD_SOCK "; then
+  if tr '\0' ' ' 2>/dev/null < "$d/cmdline" | grep -F -- "-address $CTRD_SOCK " >/dev/null; then
     kill -KILL "$p" 2>/dev/null
   elif grep -q ':/kubepods' "$d/cgroup" 2>/dev/null; then
     kill -KILL "$p" 2>/dev/null

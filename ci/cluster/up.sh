@@ -10,14 +10,7 @@
 set -eu -o pipefail
 . "$(dirname "$0")/config.sh"
 
-# One cluster per machine: serialize make cluster / cluster-down across clones and teammates
-# (up.sh calls down.sh while holding the lock, hence the variable).
-if [ -z "${MRK8S_CLUSTER_LOCKED:-}" ]; then
-  mkdir -p "$CACHE_DIR"
-  exec 9> "$CACHE_DIR/cluster.lock"
-  flock -n 9 || { log "another make cluster / cluster-down is running: waiting for it"; flock 9; }
-  export MRK8S_CLUSTER_LOCKED=1
-fi
+take_cluster_lock
 
 T0=$(date +%s)
 lap() { log "$1 (+$(( $(date +%s) - T0 ))s)"; }
@@ -61,17 +54,17 @@ healthy() {
   [ -s "$ADMIN_KC" ] || return 1
   for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet; do
     tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/$n.pid" 2>/dev/null || echo x)/cmdline" 2>/dev/null \
-      | grep -qF "$STATE_DIR/" || return 1
+      | grep -F "$STATE_DIR/" >/dev/null || return 1
   done
   [ "$(kc get --raw /readyz 2>/dev/null)" = ok ] || return 1
-  kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+  kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -x True >/dev/null
 }
 
 # Static volumes of a deleted claim go "Released" and would never bind again: a small loop makes
 # them Available again (the data stays in the shared directory; each release has its own baseDir).
 start_pv_recycler() {
   tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/pv-recycler.pid" 2>/dev/null || echo x)/cmdline" 2>/dev/null \
-    | grep -qF "$STATE_DIR/" && return 0
+    | grep -F "$STATE_DIR/" >/dev/null && return 0
   setsid bash -c 'while sleep 5; do
       for pv in $(kubectl --kubeconfig "$1" get pv -l mrk8s/shared=true -o jsonpath="{range .items[?(@.status.phase==\"Released\")]}{.metadata.name} {end}" 2>/dev/null); do
         kubectl --kubeconfig "$1" patch pv "$pv" --type json -p "[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]" >/dev/null 2>&1
@@ -86,7 +79,7 @@ if healthy; then
   log "cluster already up and healthy: nothing to do (KUBECONFIG=$OUT_DIR/kubeconfig)"
   exit 0
 fi
-if [ -e "$STATE_DIR" ] || ip netns list 2>/dev/null | grep -qw "$NETNS"; then
+if [ -e "$STATE_DIR" ] || ip netns list 2>/dev/null | grep -w "$NETNS" >/dev/null; then
   log "leftovers of an earlier cluster found: tearing them down first"
   bash "$CLUSTER_DIR/down.sh"
 fi

@@ -7,33 +7,19 @@ ci/cluster/up.sh packs and imports itself (no registry, no docker needed).
 import json
 import os
 import pathlib
-import shlex
 import subprocess
 import time
 import uuid
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-ENV_FILE = ROOT / ".cluster" / "env"
 SMOKE_IMAGE = "localhost/mrk8s-smoke:1"
 
 
-def _cluster_env():
-    if not ENV_FILE.exists():
-        pytest.fail(f"{ENV_FILE} missing: run `make cluster` first")
-    env = {}
-    for line in ENV_FILE.read_text().splitlines():
-        if line.startswith("export ") and "=" in line:
-            key, _, value = line[len("export "):].partition("=")
-            parts = shlex.split(value)
-            env[key] = parts[0] if parts else ""
-    return env
-
-
 @pytest.fixture(scope="module")
-def cluster():
-    return _cluster_env()
+def cluster(cluster):
+    """These tests read .cluster/env as a plain mapping (conftest's session fixture)."""
+    return cluster.env
 
 
 def kubectl(cluster, *args, input=None, check=True):
