@@ -197,16 +197,25 @@ def load_or_create_plan(job_dir, inputs, mappers):
     return plan
 
 
-def skip_through_newline(f):
-    """Advance `f` past the next newline; the position after it, or None at end of file."""
+def copy_through_newline(f, write):
+    """Pass `f`'s bytes up to and including the next newline to `write`, leaving `f` just
+    after it. Returns (bytes passed, whether a newline was found before end of file)."""
+    passed = 0
     while True:
         block = f.read(BLOCK)
         if not block:
-            return None
+            return passed, False
         at = block.find(b"\n")
         if at >= 0:
+            write(block[: at + 1])
             f.seek(at + 1 - len(block), os.SEEK_CUR)
-            return f.tell()
+            return passed + at + 1, True
+        write(block)
+        passed += len(block)
+
+
+def discard(data):
+    pass
 
 
 def read_chunk(path, start, length, write):
@@ -220,8 +229,8 @@ def read_chunk(path, start, length, write):
     with open(path, "rb") as f:
         if start > 0:
             f.seek(start)
-            pos = skip_through_newline(f)
-            if pos is None or pos > end:
+            _, found = copy_through_newline(f, discard)  # that line belongs to the chunk before
+            if not found or f.tell() > end:
                 return 0
         elif f.read(3) != BOM:
             f.seek(0)
@@ -235,16 +244,7 @@ def read_chunk(path, start, length, write):
             write(block)
             written += len(block)
         # The line holding (or starting at) byte `end` runs through the next newline.
-        while True:
-            block = f.read(BLOCK)
-            if not block:
-                return written
-            at = block.find(b"\n")
-            if at >= 0:
-                write(block[: at + 1])
-                return written + at + 1
-            write(block)
-            written += len(block)
+        return written + copy_through_newline(f, write)[0]
 
 
 def copy_stream(read, write, strip_bom=False):
