@@ -74,8 +74,11 @@ BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_ARGS ?=
 
-$(BENCH_PY): bench/requirements.txt
-	$(PYTHON) -m venv $(BENCH_VENV)
+# Built on the fastest CPython on PATH (bench/pick_python.py says why), so that the Python
+# peers are not slowed by an unoptimised build more than our scripts are.
+$(BENCH_PY): bench/requirements.txt bench/pick_python.py
+	rm -rf $(BENCH_VENV)
+	"$$($(PYTHON) bench/pick_python.py)" -m venv $(BENCH_VENV)
 	$(BENCH_PY) -m pip install -q -r bench/requirements.txt
 	touch $(BENCH_PY)
 

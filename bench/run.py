@@ -37,6 +37,7 @@ BENCH = ROOT / "bench"
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(ROOT / "tests" / "hadoop"))
 import hadoop_streaming as hs  # noqa: E402  (shared with the Hadoop compatibility test)
+import pick_python  # noqa: E402  (bench/, beside this file)
 
 PY = sys.executable
 MB = 1_000_000
@@ -670,6 +671,28 @@ print(json.dumps({k: round(v, 3) for k, v in t.items()}))
     return json.loads(out)
 
 
+def python_builds():
+    """The CPython builds on PATH, fastest first, and which one this run uses."""
+    ours = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    return [{"version": info["version"], "probe_s": info["probe_s"],
+             "used": os.path.realpath(info["executable"]) == ours}
+            for info in pick_python.survey()]
+
+
+def python_note(builds):
+    """One sentence on the interpreter: which build of those on PATH, and how fast."""
+    used = [b for b in builds if b["used"]]
+    if not builds or not used:
+        return ""
+    others = ", ".join(f"{b['probe_s']} s" for b in builds if not b["used"])
+    if not others:
+        return " It is the only CPython build on PATH."
+    rank = "the fastest" if builds[0]["used"] else "not the fastest"
+    return (f" It is {rank} of the {len(builds)} CPython builds on PATH (a dict/str loop "
+            f"takes {used[0]['probe_s']} s in it, {others} in the others; "
+            f"see bench/pick_python.py).")
+
+
 def machine():
     try:
         cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
@@ -679,6 +702,7 @@ def machine():
     java = subprocess.run([hs.java_executable(), "-version"], stderr=subprocess.PIPE,
                           text=True).stderr.splitlines()[0] if shutil.which("java") else None
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "python_builds": python_builds(),
             "kernel": platform.release(), "java": java,
             "hadoop": hs.hadoop_version(),
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
@@ -722,7 +746,8 @@ def report(json_path, results_dir):
              f"{' --quick' if document.get('quick') else ''}. Machine: "
              f"{document['machine']['cpus']} CPUs ({document['machine']['cpu']}), Python "
              f"{document['machine']['python']}, {document['machine']['java']}, Hadoop "
-             f"{document['machine']['hadoop']}.", "",
+             f"{document['machine']['hadoop']}."
+             f"{python_note(document['machine'].get('python_builds', []))}", "",
              "Throughput = input MB (10^6 bytes) / wall seconds. *ratio* = our best run-local "
              "throughput / the tool's (above 1: we are faster). Max RSS = largest single "
              "process; tree = peak of the summed RSS of all the command's processes. A time "

@@ -9,8 +9,13 @@ df:  the DataFrame way (split on the regex [ \\t\\n\\x0B\\f\\r]+, explode, group
      compared only on text without other whitespace (the harness checks).
 Output: text part files of `word<TAB>count` lines.
 """
+import os
 import sys
 from operator import add
+
+# The Python workers run under this interpreter (PySpark's default is whatever `python3`
+# is first on PATH, which may be another build than the one the benchmark measures).
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
