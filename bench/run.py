@@ -689,7 +689,8 @@ def python_note(builds):
         return " It is the only CPython build on PATH."
     rank = "the fastest" if builds[0]["used"] else "not the fastest"
     return (f" It is {rank} of the {len(builds)} CPython builds on PATH (a dict/str loop "
-            f"takes {used[0]['probe_s']} s in it, {others} in the others; "
+            f"takes {used[0]['probe_s']} s in it, {others} in the "
+            f"other{'s' if len(builds) > 2 else ''}; "
             f"see bench/pick_python.py).")
 
 
