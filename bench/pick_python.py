@@ -45,15 +45,12 @@ print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0
 
 def path_candidates(path=None):
     """Every distinct `python3` file on PATH, in PATH order."""
-    seen, found = set(), []
+    found = {}  # real path -> the first name found for it (dicts keep insertion order)
     for directory in (path if path is not None else os.environ.get("PATH", "")).split(":"):
         candidate = os.path.join(directory or ".", "python3")
         if os.access(candidate, os.X_OK) and os.path.isfile(candidate):
-            real = os.path.realpath(candidate)
-            if real not in seen:
-                seen.add(real)
-                found.append(candidate)
-    return found
+            found.setdefault(os.path.realpath(candidate), candidate)
+    return list(found.values())
 
 
 def probe(candidate):
