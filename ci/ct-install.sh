@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .cluster/env ] || { echo "ct-install: .cluster/env missing: run make cluster" >&2; exit 1; }
+# shellcheck source=/dev/null # written by make cluster
 . .cluster/env
 export PATH="$PWD/.tools/bin:$PWD/.venv/bin:$PATH"
 exec ct install --config ci/ct.yaml --charts chart

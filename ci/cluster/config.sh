@@ -1,4 +1,6 @@
 # Shared settings for the test-cluster scripts; sourced, never run.
+# The settings are read by the scripts that source this file, hence SC2034 (unused) is off.
+# shellcheck shell=bash disable=SC2034
 # Everything big or machine-local lives under CACHE_DIR (outside the repo), keyed by version.
 CLUSTER_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CLUSTER_DIR="$CLUSTER_REPO_ROOT/ci/cluster"

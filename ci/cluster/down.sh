@@ -9,7 +9,6 @@ take_cluster_lock
 
 T0=$(date +%s)
 ADMIN_KC="$STATE_DIR/admin.kubeconfig"
-NSX=(nsenter --net="/run/netns/$NETNS" --)
 # A recorded pid counts only if that process still has our state dir on its command line (every
 # daemon of ours does): after a reboot a stale pid file must not kill somebody else's process.
 pidof_() {

@@ -53,7 +53,7 @@ healthy() {
   local n
   [ -s "$ADMIN_KC" ] || return 1
   for n in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet; do
-    tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/$n.pid" 2>/dev/null || echo x)/cmdline" 2>/dev/null \
+    tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/$n.pid" 2>/dev/null || echo x)/cmdline" \
       | grep -F "$STATE_DIR/" >/dev/null || return 1
   done
   [ "$(kc get --raw /readyz 2>/dev/null)" = ok ] || return 1
@@ -63,8 +63,10 @@ healthy() {
 # Static volumes of a deleted claim go "Released" and would never bind again: a small loop makes
 # them Available again (the data stays in the shared directory; each release has its own baseDir).
 start_pv_recycler() {
-  tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/pv-recycler.pid" 2>/dev/null || echo x)/cmdline" 2>/dev/null \
+  tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$STATE_DIR/pids/pv-recycler.pid" 2>/dev/null || echo x)/cmdline" \
     | grep -F "$STATE_DIR/" >/dev/null && return 0
+  # The loop's $1 and $pv belong to the inner bash, hence single quotes.
+  # shellcheck disable=SC2016
   setsid bash -c 'while sleep 5; do
       for pv in $(kubectl --kubeconfig "$1" get pv -l mrk8s/shared=true -o jsonpath="{range .items[?(@.status.phase==\"Released\")]}{.metadata.name} {end}" 2>/dev/null); do
         kubectl --kubeconfig "$1" patch pv "$pv" --type json -p "[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]" >/dev/null 2>&1
@@ -93,6 +95,7 @@ case "$missing" in *python3*) command -v python3 >/dev/null && missing="${missin
 if [ -n "${missing// /}" ]; then
   log "installing Debian packages:$missing"
   apt-get update -qq
+  # shellcheck disable=SC2086 # a space-separated list of package names, split on purpose
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 lap "packages ok"

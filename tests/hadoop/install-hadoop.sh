@@ -28,7 +28,7 @@ if [ ! -f "$home/lib/.complete" ]; then
   echo "install-hadoop: fetching Hadoop $version jars with Maven into $home" >&2
   mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$tmp/lib" >&2
-  ls "$tmp/lib"/hadoop-streaming-"$version".jar >/dev/null
+  ls "$tmp/lib/hadoop-streaming-$version.jar" >/dev/null
   touch "$tmp/lib/.complete"
   rm -rf "$home"
   mv "$tmp" "$home"
