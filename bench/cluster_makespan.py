@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Job makespan on the local test cluster beside run-local on the same input, same run.
 
-  python bench/cluster_makespan.py [--bytes 100000000] [--mappers 1,2,4,8] [--reducers 2]
+  python -m bench.cluster_makespan [--bytes 100000000] [--mappers 1,2,4,8] [--reducers 2]
 
 Needs `make cluster images` first (the bench Makefile target does it). For each mapper count
 it installs the chart on a file placed on the shared volume, times `helm install` (the reduce
@@ -110,7 +110,7 @@ def write_results(rows, size):
     (RESULTS / "cluster.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = [f"Cluster makespan, {size / 1e6:.0f} MB of generated text, reducers = "
              f"{rows[0]['reducers']}, local test cluster (1 node, 2 cores), "
-             f"`python bench/cluster_makespan.py`.", "",
+             f"`python -m bench.cluster_makespan`.", "",
              "| mappers | cluster makespan s | start-up s | map s | reduce s | finish s | "
              "run-local s | cluster / run-local | same output |",
              "|---|---|---|---|---|---|---|---|---|"]

@@ -4,9 +4,9 @@
 Builds of the same Python version differ a lot on bytecode-heavy code: one compiled
 without profile-guided optimisation (pyenv's default) runs the original design's scripts
 about 1.6x slower than a distribution's build, but our scripts (whose time is in C loops)
-only about 1.15x slower. Peers written in Python (the seed scripts, mrjob, PySpark's RDD
-workers) would be slowed more than we are and flatter our ratios, so every Python in the
-benchmark runs under the fastest interpreter found, and the report says which.
+only about 1.15x slower. Peers written in Python (the original design's scripts, mrjob,
+PySpark's RDD workers) would be slowed more than we are and flatter our ratios, so every
+Python in the benchmark runs under the fastest interpreter found, and the report says which.
 
     python3 bench/pick_python.py          # the path of the fastest one
     python3 bench/pick_python.py --all    # every candidate and its time, as JSON
