@@ -64,14 +64,14 @@ if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 fi
 
 # 3. the images
-[[ -f scripts/mrglue.py ]] || { log "scripts/mrglue.py is missing: the engine must be in scripts/"; exit 1; }
+[[ -f scripts/mapreduce/__main__.py ]] || { log "scripts/mapreduce is missing: the engine must be in scripts/"; exit 1; }
 for target in mapper reducer; do
   if [[ $target == mapper ]]; then image="$MAPPER_IMAGE"; else image="$REDUCER_IMAGE"; fi
   log "building $image"
   docker build -q --network=none -f images/Dockerfile --target "$target" \
     --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$image" scripts >/dev/null
   docker run --rm --network=none --read-only --user 10001:10001 "$image" \
-    python3 /opt/mapreduce/mrglue.py --help >/dev/null
+    python3 -S -m mapreduce --help >/dev/null
 done
 echo "$MAPPER_IMAGE"
 echo "$REDUCER_IMAGE"

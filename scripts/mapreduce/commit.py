@@ -1,0 +1,149 @@
+"""Atomic and durable writes: attempt directories renamed into place, fsync before a rename
+publishes, and the job commit (_SUCCESS once every task has committed)."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import time
+import uuid
+from typing import Any
+
+from mapreduce.layout import JobLayout, part_name, success_file
+from mapreduce.settings import ExitCode, JobError
+
+
+def unique_suffix() -> str:
+    """A name part no other process, thread or pod uses (pids repeat across containers)."""
+    return uuid.uuid4().hex[:12]
+
+
+def fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EBADF):  # some filesystems refuse dirs
+            raise
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: str) -> None:
+    """Every file and directory under `path`, then `path` itself."""
+    for root, _, names in os.walk(path):
+        for name in names:
+            fsync_path(os.path.join(root, name))
+        fsync_path(root)
+
+
+def write_json_atomic(path: str, data: Any) -> None:
+    temp = f"{path}.tmp-{unique_suffix()}"
+    with open(temp, "w") as out:
+        json.dump(data, out, indent=1, sort_keys=True)
+        out.write("\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
+    fsync_path(os.path.dirname(path) or ".")
+
+
+def read_json(path: str) -> Any:
+    with open(path) as f:
+        return json.load(f)
+
+
+def commit_dir(scratch: str, final: str) -> bool:
+    """Rename `scratch` to `final` (made durable first); False, scratch removed, if another
+    attempt won."""
+    fsync_tree(scratch)
+    os.makedirs(os.path.dirname(final), exist_ok=True)
+    try:
+        os.rename(scratch, final)
+    except OSError as error:
+        if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+        shutil.rmtree(scratch, ignore_errors=True)
+        return False
+    fsync_path(os.path.dirname(final))
+    return True
+
+
+def publish(committed_file: str, output: str) -> None:
+    """Move a committed part into OUT (done at most once; a retry finds it there). Across
+    filesystems it is copied, made durable and renamed, never left half-written."""
+    os.makedirs(output, exist_ok=True)
+    target = os.path.join(output, os.path.basename(committed_file))
+    if os.path.exists(committed_file):
+        try:
+            os.replace(committed_file, target)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            temp = os.path.join(output, f".{os.path.basename(target)}.tmp-{unique_suffix()}")
+            shutil.copyfile(committed_file, temp)
+            fsync_path(temp)
+            os.replace(temp, target)
+            os.unlink(committed_file)
+        fsync_path(output)
+    elif not os.path.exists(target):
+        raise JobError(f"committed output {committed_file} is missing and not in {output}")
+
+
+def add_counter(counters: dict, group: str, name: str, amount: int) -> None:
+    group_counts = counters.setdefault(group, {})
+    group_counts[name] = group_counts.get(name, 0) + amount
+
+
+def merge_counters(into: dict, other: dict) -> dict:
+    for group, names in other.items():
+        for name, amount in names.items():
+            add_counter(into, group, name, amount)
+    return into
+
+
+def commit_job(*, layout: JobLayout, output: str, reducers: int, suffix: str = "",
+               remove_intermediate: bool = False) -> bool:
+    """Write OUT/_SUCCESS if every task has committed and published; True if it exists."""
+    success = success_file(output)
+    if os.path.exists(success):
+        return True
+    if not os.path.exists(layout.plan):
+        return False
+    plan = read_json(layout.plan)
+    maps = len(plan["splits"])
+    kind, count = ("m", maps) if reducers == 0 else ("r", reducers)
+    parts = [part_name(i, suffix) for i in range(count)]
+    for i, part in enumerate(parts):
+        if not (os.path.exists(layout.task_file(kind, i))
+                and os.path.exists(os.path.join(output, part))):
+            return False
+    counters: dict = {}
+    attempts: dict = {"map": {}, "reduce": {}}
+    for stage, letter, total in (("map", "m", maps), ("reduce", "r", reducers)):
+        for i in range(total):
+            report = read_json(layout.task_file(letter, i))
+            attempts[stage][os.path.basename(layout.task_dir(letter, i))] = report["attempt"]
+            merge_counters(counters, report["counters"])
+    write_json_atomic(success, {
+        "mappers": maps, "reducers": reducers, "parts": parts, "counters": counters,
+        "attempts": attempts, "inputs": plan["inputs"], "total_bytes": plan["total_bytes"],
+        "splits": plan["splits"],
+        "committed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    })
+    if remove_intermediate:
+        for stage in ("map", "reduce", "_temporary"):
+            shutil.rmtree(os.path.join(layout.job_dir, stage), ignore_errors=True)
+    return True
+
+
+def no_space_error(error: OSError, where: str) -> JobError:
+    """ENOSPC as one line that names the volume and how much room is left."""
+    try:
+        stat = os.statvfs(where)
+        free = stat.f_bavail * stat.f_frsize
+    except OSError:
+        free = -1
+    return JobError(f"no space left on the volume holding {where} ({free / 1e6:.1f} MB free): "
+                    f"{error.filename or ''}", ExitCode.NO_SPACE)

@@ -1,0 +1,71 @@
+"""Every path of a job, in one place.
+
+Job directory (JOB), shared by every task of one run:
+  JOB/plan.json                      the split plan; the first task to write it fixes it
+  JOB/_temporary/ATTEMPT/            scratch of one task attempt (attempt ids are unique)
+  JOB/map/m-00003/data               committed map task 3: its output sorted by (partition, key)
+  JOB/map/m-00003/_task.json         ... its counters and the partition index of `data`
+  JOB/map/_failed/m-00003/A.json     failed attempts of map task 3 (exit code, stderr tail)
+  JOB/reduce/r-00001/_task.json      committed reduce task 1
+  JOB/_logs/                         run-local's task logs
+Output directory (OUT): part-00000[.gz] ... and _SUCCESS (written last).
+A task attempt commits by renaming its scratch directory to its final name: the rename is
+atomic and fails when another attempt got there first.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+TASK_FILE = "_task.json"
+MAP_DATA = "data"
+SUCCESS = "_SUCCESS"
+
+
+def task_name(kind: str, index: int) -> str:
+    """`m-00003` / `r-00001`."""
+    return f"{kind}-{index:05d}"
+
+
+def part_name(index: int, suffix: str = "") -> str:
+    """Hadoop Streaming's (old API) output names, for map-only and reduce output alike."""
+    return f"part-{index:05d}{suffix}"
+
+
+@dataclass(frozen=True)
+class JobLayout:
+    job_dir: str
+
+    @property
+    def plan(self) -> str:
+        return os.path.join(self.job_dir, "plan.json")
+
+    @property
+    def logs(self) -> str:
+        return os.path.join(self.job_dir, "_logs")
+
+    def scratch(self, attempt: str) -> str:
+        return os.path.join(self.job_dir, "_temporary", attempt)
+
+    def task_dir(self, kind: str, index: int) -> str:
+        stage = "map" if kind == "m" else "reduce"
+        return os.path.join(self.job_dir, stage, task_name(kind, index))
+
+    def task_file(self, kind: str, index: int) -> str:
+        return os.path.join(self.task_dir(kind, index), TASK_FILE)
+
+    def map_data(self, index: int) -> str:
+        return os.path.join(self.task_dir("m", index), MAP_DATA)
+
+    def failed_dir(self, kind: str, index: int) -> str:
+        stage = "map" if kind == "m" else "reduce"
+        return os.path.join(self.job_dir, stage, "_failed", task_name(kind, index))
+
+
+def success_file(output: str) -> str:
+    return os.path.join(output, SUCCESS)
+
+
+def failure_note(merged: str) -> str:
+    """Where a shuffle leaves a map stage failure for its reduce step."""
+    return f"{merged}.failed"

@@ -1,0 +1,358 @@
+"""A map task: feed its split to the mapper, partition and sort the mapper's output with ONE
+sort process, run the combiner at most once over that sorted stream, and commit one data file
+plus the index of its partitions' byte ranges. Map-only jobs write their part file instead.
+
+Processes per map task do not depend on the number of reducers: mapper and sort (plus cut,
+combiner and a second sort when there is a combiner)."""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Callable, Optional
+
+from mapreduce import keys, splits
+from mapreduce.commit import (add_counter, commit_dir, commit_job, merge_counters, publish,
+                              read_json, unique_suffix, write_json_atomic)
+from mapreduce.layout import JobLayout, part_name, task_name
+from mapreduce.settings import ExitCode, JobConf, JobError
+from mapreduce.tasks import (FRAMEWORK, Progress, StderrReader, TaskFailed, finish,
+                             prepare_workdir, start_command, task_env, widen_pipe)
+
+SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KVSORT = os.path.join(SCRIPTS_DIR, "kvsort")
+PROGRESS_EVERY = 4096  # lines between two progress ticks on the output side
+
+
+# --------------------------------------------------------------------------- the plan
+
+def job_id_for(plan_path: str) -> str:
+    """A Hadoop-shaped job id, fixed with the plan: job_<ms since epoch>_0001."""
+    return f"job_{int(time.time() * 1000)}_{int(unique_suffix()[:4], 16) % 10000:04d}"
+
+
+def load_or_create_plan(*, layout: JobLayout, inputs: list[str], mappers: int,
+                        conf: JobConf, packed: bool = False) -> dict:
+    """The job's split plan: the first task to get here writes it, the others read it; a plan
+    made for other inputs is an error, not a result."""
+    if not os.path.exists(layout.plan):
+        plan = splits.make_plan(inputs, mappers, conf, packed)
+        plan["job_id"] = job_id_for(layout.plan)
+        os.makedirs(layout.job_dir, exist_ok=True)
+        temp = f"{layout.plan}.new-{unique_suffix()}"
+        write_json_atomic(temp, plan)
+        try:
+            os.link(temp, layout.plan)  # fails if another task fixed the plan first
+        except FileExistsError:
+            pass
+        except OSError:
+            os.replace(temp, layout.plan)  # no hard links here: equal inputs, equal plans
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    plan = read_json(layout.plan)
+    splits.check_plan(plan, inputs, mappers, packed, layout.plan)
+    return plan
+
+
+def task_ids(plan: dict, kind: str, index: int, attempt_number: int) -> dict[str, str]:
+    """Hadoop's task and attempt ids: task_<job>_m_000003, attempt_<job>_m_000003_0."""
+    job = plan["job_id"][len("job_"):]
+    task = f"{job}_{kind}_{index:06d}"
+    return {"mapreduce_job_id": plan["job_id"], "mapreduce_task_id": f"task_{task}",
+            "mapreduce_task_attempt_id": f"attempt_{task}_{attempt_number}"}
+
+
+def failed_attempts(layout: JobLayout, kind: str, index: int) -> int:
+    folder = layout.failed_dir(kind, index)
+    return len(os.listdir(folder)) if os.path.isdir(folder) else 0
+
+
+# --------------------------------------------------------------------------- output sides
+
+def output_line_writer(conf: JobConf, out: IO[bytes], sep: bytes, key_fields: int
+                       ) -> Callable[[bytes], None]:
+    """TextOutputFormat: a line becomes key, the output separator, value."""
+    out_sep = conf.output_separator
+    write = out.write
+    if sep == b"\t" and key_fields == 1 and out_sep == b"\t":
+        def tab_line(line: bytes) -> None:
+            write(line + b"\n" if b"\t" in line else line + b"\t\n")
+        return tab_line
+
+    def formatted_line(line: bytes) -> None:
+        key, value = keys.split_key_value(line, sep, key_fields)
+        write(key + out_sep + value + b"\n")
+    return formatted_line
+
+
+def open_output(path: str, compress: bool) -> IO[bytes]:
+    if compress:
+        return gzip.open(path, "wb", compresslevel=6)  # type: ignore[return-value]
+    return open(path, "wb", buffering=1 << 20)
+
+
+def each_line(stream: IO[bytes], handle: Callable[[bytes], None],
+              progress: Optional[Progress] = None) -> int:
+    """Call `handle` with every line of `stream`, without its terminator; returns the count."""
+    count = 0
+    for line in stream:
+        if line.endswith(b"\n"):
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        handle(line)
+        count += 1
+        if progress and not count % PROGRESS_EVERY:
+            progress.tick()
+    return count
+
+
+def sort_command(*extra: str) -> list[str]:
+    return ["/bin/sh", KVSORT, *extra]
+
+
+def start_sort(stdin, stdout) -> subprocess.Popen:
+    proc = subprocess.Popen(sort_command(), stdin=stdin, stdout=stdout)
+    return proc
+
+
+def check_sort(proc: subprocess.Popen, label: str) -> None:
+    if proc.wait():
+        raise JobError(f"{label}: sort failed with exit code {proc.returncode}")
+
+
+# --------------------------------------------------------------------------- one map task
+
+class MapAttempt:
+    """One attempt of one map task."""
+
+    def __init__(self, *, layout: JobLayout, conf: JobConf, plan: dict, index: int,
+                 reducers: int, attempt: str) -> None:
+        self.layout, self.conf, self.plan = layout, conf, plan
+        self.index, self.reducers, self.attempt = index, reducers, attempt
+        self.name = task_name("m", index)
+        self.label = f"{self.name} {attempt}"
+        self.scratch = os.path.join(layout.scratch(attempt), self.name)
+        self.counters: dict = {}
+        self.progress = Progress(conf.task_timeout_seconds)
+        self.workdir = prepare_workdir(workdir=os.path.join(layout.scratch(attempt), "work"),
+                                       conf=conf)
+        path, start, length = splits.split_file(plan["splits"][index])
+        self.env = task_env(conf=conf, extra={
+            "mapreduce_task_ismap": "true", "mapreduce_task_partition": index,
+            "map_input_file": path, "mapreduce_map_input_file": path,
+            "mapreduce_map_input_start": start, "mapreduce_map_input_length": length,
+            "map_input_start": start, "map_input_length": length,
+            "mapreduce_job_reduces": reducers,
+            **task_ids(plan, "m", index, failed_attempts(layout, "m", index))})
+
+    def run(self) -> dict:
+        """Run the attempt into its scratch directory; returns the task report."""
+        os.makedirs(self.scratch, exist_ok=True)
+        if self.reducers == 0:
+            index = self.map_only()
+        elif self.conf.combiner:
+            index = self.map_sort_combine()
+        else:
+            index = self.map_sort()
+        self.progress.stop()
+        return {"task": self.name, "attempt": self.attempt, "counters": self.counters,
+                "index": index, "shape": keys.RecordShape.of(self.conf).strip_fields}
+
+    def start_mapper(self, stdout) -> tuple[subprocess.Popen, StderrReader, threading.Thread,
+                                            list]:
+        proc = start_command(self.conf.mapper, env=self.env, cwd=self.workdir,
+                             stdin=subprocess.PIPE, stdout=stdout, progress=self.progress)
+        widen_pipe(proc.stdin)
+        if stdout is subprocess.PIPE:
+            widen_pipe(proc.stdout)
+        reader = StderrReader(proc.stderr, self.label, self.progress)
+        errors: list = []
+        feeder = threading.Thread(target=self.feed, args=(proc.stdin, errors), daemon=True)
+        feeder.start()
+        return proc, reader, feeder, errors
+
+    def feed(self, stdin: IO[bytes], errors: list) -> None:
+        """Thread body: the split's records into the mapper's stdin."""
+        def write(data: bytes) -> None:
+            stdin.write(data)
+            self.progress.tick()
+        try:
+            size, records = splits.feed_split(self.plan["splits"][self.index], self.conf, write)
+            add_counter(self.counters, FRAMEWORK, "MAP_INPUT_BYTES", size)
+            add_counter(self.counters, FRAMEWORK, "MAP_INPUT_RECORDS", records)
+        except BrokenPipeError:
+            pass  # the mapper stopped reading; its exit code tells whether that is an error
+        except splits.InputChanged as error:
+            errors.append(error)
+        except Exception as error:  # the task must fail, never commit a short input
+            errors.append(error)
+        finally:
+            try:
+                stdin.close()
+            except BrokenPipeError:
+                pass
+
+    def end_mapper(self, proc, reader, feeder, errors) -> None:
+        feeder.join()
+        if errors:
+            proc.kill()
+            proc.wait()
+            reader.join()
+            raise TaskFailed(self.conf.bad_input_exit_code, list(reader.tail), "input",
+                             f"input not read to its end: {errors[0]}")
+        merge_counters(self.counters, finish(proc, reader, "mapper", self.progress))
+
+    def map_only(self) -> list:
+        suffix = self.conf.output_suffix
+        path = os.path.join(self.scratch, part_name(self.index, suffix))
+        proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
+        with open_output(path, self.conf.compress_output) as out:
+            records = each_line(proc.stdout, output_line_writer(
+                self.conf, out, self.conf.map_output_separator,
+                self.conf.map_output_key_fields), self.progress)
+        self.end_mapper(proc, reader, feeder, errors)
+        add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
+        return []
+
+    def partition_into(self, source: IO[bytes], sink: IO[bytes], *,
+                       split_sep: Optional[bytes] = None, key_fields: Optional[int] = None
+                       ) -> tuple[int, list[int], list[int]]:
+        counts = [0] * self.reducers
+        sizes = [0] * self.reducers
+        writer = keys.make_record_writer(self.conf, self.reducers, sink.write, counts, sizes,
+                                         split_sep, key_fields)
+        records = each_line(source, writer, self.progress)
+        return records, counts, sizes
+
+    def map_sort(self) -> list:
+        data = os.path.join(self.scratch, "data")
+        with open(data, "wb") as out:
+            sorter = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
+            proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
+            try:
+                records, counts, sizes = self.partition_into(proc.stdout, sorter.stdin)
+            finally:
+                sorter.stdin.close()
+            self.end_mapper(proc, reader, feeder, errors)
+            check_sort(sorter, self.label)
+        add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
+        return index_of(counts, sizes)
+
+    def map_sort_combine(self) -> list:
+        """mapper -> partition -> sort -> cut -> combiner -> partition -> sort -> data: the
+        combiner runs once over the whole sorted stream; what it emits is placed by its own
+        key (a combiner that changes keys still lands every record in the right partition)."""
+        shape = keys.RecordShape.of(self.conf)
+        data = os.path.join(self.scratch, "data")
+        first = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        cut = subprocess.Popen(["cut", f"-f{shape.strip_fields}-"], stdin=first.stdout,
+                               stdout=subprocess.PIPE)
+        first.stdout.close()
+        env = dict(self.env, mapreduce_task_ismap="true")
+        combiner = start_command(self.conf.combiner, env=env, cwd=self.workdir,
+                                 stdin=cut.stdout, stdout=subprocess.PIPE,
+                                 progress=self.progress)
+        cut.stdout.close()
+        combiner_reader = StderrReader(combiner.stderr, f"{self.label} combiner", self.progress)
+        with open(data, "wb") as out:
+            second = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
+            done: list = []
+            recombine = threading.Thread(target=lambda: done.append(self.partition_into(
+                combiner.stdout, second.stdin, split_sep=self.conf.reduce_output_separator,
+                key_fields=self.conf.reduce_output_key_fields)), daemon=True)
+            recombine.start()
+            proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
+            try:
+                records, _, _ = self.partition_into(proc.stdout, first.stdin)
+            finally:
+                first.stdin.close()
+            self.end_mapper(proc, reader, feeder, errors)
+            check_sort(first, self.label)
+            recombine.join()
+            second.stdin.close()
+            cut.wait()
+            merge_counters(self.counters, finish(combiner, combiner_reader, "combiner",
+                                                 self.progress))
+            check_sort(second, self.label)
+        combined, counts, sizes = done[0]
+        add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
+        add_counter(self.counters, FRAMEWORK, "COMBINE_OUTPUT_RECORDS", combined)
+        return index_of(counts, sizes)
+
+
+def index_of(counts: list[int], sizes: list[int]) -> list:
+    """[offset, length, records] of each partition in the sorted data file."""
+    index, offset = [], 0
+    for count, size in zip(counts, sizes):
+        index.append([offset, size, count])
+        offset += size
+    return index
+
+
+def record_failure(*, layout: JobLayout, kind: str, index: int, attempt: str,
+                   failure: TaskFailed, final: bool) -> None:
+    folder = layout.failed_dir(kind, index)
+    os.makedirs(folder, exist_ok=True)
+    write_json_atomic(os.path.join(folder, f"{attempt}.json"), {
+        "attempt": attempt, "exit_code": failure.exit_code, "what": failure.what,
+        "reason": str(failure), "final": final, "stderr_tail": failure.tail,
+        "time": time.time()})
+
+
+def run_one_map(*, layout: JobLayout, conf: JobConf, plan: dict, index: int, reducers: int,
+                attempt: str, output: Optional[str]) -> int:
+    """Run map task `index` once unless it has committed; 0 or the failing exit code."""
+    final = layout.task_dir("m", index)
+    if not os.path.exists(layout.task_file("m", index)):
+        task = MapAttempt(layout=layout, conf=conf, plan=plan, index=index,
+                          reducers=reducers, attempt=attempt)
+        try:
+            report = task.run()
+        except (TaskFailed, JobError, OSError) as error:
+            failure = error if isinstance(error, TaskFailed) else TaskFailed(
+                getattr(error, "exit_code", ExitCode.FAILED), [], "map task", str(error))
+            record_failure(layout=layout, kind="m", index=index, attempt=attempt,
+                           failure=failure,
+                           final=failure.exit_code == conf.bad_input_exit_code)
+            shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
+            sys.stderr.write(f"{task.label}: {failure}\n")
+            if isinstance(error, OSError) and error.errno == 28:
+                from mapreduce.commit import no_space_error
+                raise no_space_error(error, layout.job_dir) from None
+            return failure.exit_code or ExitCode.FAILED
+        write_json_atomic(os.path.join(task.scratch, "_task.json"), report)
+        commit_dir(task.scratch, final)
+        shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
+    if reducers == 0 and output:
+        suffix = conf.output_suffix
+        publish(os.path.join(final, part_name(index, suffix)), output)
+        commit_job(layout=layout, output=output, reducers=0, suffix=suffix)
+    return 0
+
+
+def map_task(*, layout: JobLayout, conf: JobConf, inputs: list[str], mappers: int,
+             reducers: int, index: int, attempt: str, output: Optional[str] = None,
+             stride: int = 0, packed: bool = False) -> int:
+    """Map task `index` of the plan; with `stride` (a pod of `stride` map pods), every
+    split index, index+stride, ... in turn, each its own task with its own commit."""
+    if reducers == 0 and not output:
+        raise JobError("a map-only job (0 reducers) needs --output", ExitCode.USAGE)
+    plan = load_or_create_plan(layout=layout, inputs=inputs, mappers=mappers, conf=conf,
+                               packed=packed)
+    total = len(plan["splits"])
+    if stride:
+        indexes = list(range(index, total, stride))
+    elif 0 <= index < total:
+        indexes = [index]
+    else:
+        raise JobError(f"map task index {index} is outside 0..{total - 1}", ExitCode.USAGE)
+    for split in indexes:
+        code = run_one_map(layout=layout, conf=conf, plan=plan, index=split,
+                           reducers=reducers, attempt=f"{attempt}-m{split}", output=output)
+        if code:
+            return code
+    return 0

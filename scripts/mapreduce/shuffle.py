@@ -1,0 +1,189 @@
+"""The shuffle: wait until every map task has committed (or fail fast when one failed for
+good), copy partition r's byte range out of each map task's sorted data file, and merge the
+copies with GNU sort -m: at most MERGE_FAN_IN files open at once, the file list read from a
+file (never one argv entry per map task)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Optional
+
+from mapreduce.commit import read_json, unique_suffix
+from mapreduce.layout import JobLayout, failure_note
+from mapreduce.maptask import sort_command
+from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, ExitCode, JobError
+
+PLAN_WAIT_SECONDS = 0.2
+
+
+def map_stage_status(layout: JobLayout, maps: int, max_attempts: int
+                     ) -> tuple[list[int], dict[int, dict]]:
+    """(map tasks still running, {index: failure record}) of a job's map stage."""
+    pending: list[int] = []
+    failed: dict[int, dict] = {}
+    for index in range(maps):
+        if os.path.exists(layout.task_file("m", index)):
+            continue
+        folder = layout.failed_dir("m", index)
+        records = []
+        if os.path.isdir(folder):
+            for entry in sorted(os.listdir(folder)):
+                if entry.endswith(".json"):
+                    try:
+                        records.append(read_json(os.path.join(folder, entry)))
+                    except (OSError, ValueError):
+                        pass  # being written
+        records.sort(key=lambda r: r.get("time", 0))
+        final = [r for r in records if r.get("final")]
+        if final or (max_attempts and len(records) >= max_attempts):
+            failed[index] = dict((final or records)[-1], attempts=len(records))
+        else:
+            pending.append(index)
+    return pending, failed
+
+
+def describe_failure(index: int, record: dict) -> str:
+    tail = "\n".join("    " + line for line in record.get("stderr_tail", [])[-10:])
+    why = "bad input" if record.get("final") else f"{record['attempts']} failed attempts"
+    return (f"map task {index} failed for good ({why}; last exit code "
+            f"{record.get('exit_code')}, attempt {record.get('attempt')}"
+            f"{': ' + record['reason'] if record.get('reason') else ''})"
+            + (f"; its stderr ends:\n{tail}" if tail else ""))
+
+
+def wait_for_plan(layout: JobLayout, deadline: Optional[float]) -> dict:
+    while not os.path.exists(layout.plan):
+        if deadline is not None and time.monotonic() > deadline:
+            raise JobError(f"timed out waiting for the split plan {layout.plan}")
+        time.sleep(PLAN_WAIT_SECONDS)
+    return read_json(layout.plan)
+
+
+def wait_for_maps(*, layout: JobLayout, max_attempts: int, timeout: float,
+                  poll: float = POLL_SECONDS,
+                  progress: Optional[Callable[[int, int], None]] = None) -> int:
+    """Block until every map task has committed; returns their number. JobError when one
+    failed for good, or at the timeout."""
+    deadline = time.monotonic() + timeout if timeout else None
+    maps = len(wait_for_plan(layout, deadline)["splits"])
+    # Only the tasks not yet seen committed are looked at again: a poll costs what is left.
+    remaining = list(range(maps))
+    while True:
+        pending, failed = map_stage_status(layout, maps, max_attempts)
+        if failed:
+            index = min(failed)
+            raise JobError(describe_failure(index, failed[index]), ExitCode.MAP_STAGE_FAILED)
+        remaining = pending
+        if not remaining:
+            return maps
+        if progress:
+            progress(maps - len(remaining), maps)
+        if deadline is not None and time.monotonic() > deadline:
+            shown = ", ".join(map(str, remaining[:20])) + (" ..." if len(remaining) > 20 else "")
+            raise JobError(f"timed out after {timeout:g}s waiting for map tasks {shown}",
+                           ExitCode.MAP_STAGE_FAILED)
+        time.sleep(poll)
+
+
+def copy_range(source: str, offset: int, length: int, target: str) -> None:
+    """`length` bytes of `source` from `offset` into a new file `target` (in the kernel when
+    it can)."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        done = 0
+        while done < length:
+            try:
+                n = os.copy_file_range(src.fileno(), dst.fileno(), length - done,
+                                       offset + done)
+            except OSError:
+                n = 0
+            if n <= 0:
+                src.seek(offset + done)
+                block = src.read(min(1 << 20, length - done))
+                if not block:
+                    raise JobError(f"map output {source} is shorter than its index says")
+                dst.write(block)
+                n = len(block)
+            done += n
+
+
+def fetch_partition(*, layout: JobLayout, maps: int, partition: int, scratch: str
+                    ) -> tuple[list[str], int]:
+    """Copy partition `partition` of every map output into `scratch`; (files, records)."""
+    files, records = [], 0
+    for m in range(maps):
+        report = read_json(layout.task_file("m", m))
+        offset, length, count = report["index"][partition]
+        if not length:
+            continue
+        target = os.path.join(scratch, f"m-{m:05d}")
+        copy_range(layout.map_data(m), offset, length, target)
+        files.append(target)
+        records += count
+    return files, records
+
+
+def merge_files(files: list[str], output: str, scratch: str) -> None:
+    """GNU sort -m of sorted files into `output`, fan-in bounded, names read from a file."""
+    list_file = os.path.join(scratch, "inputs.list")
+    with open(list_file, "wb") as f:
+        for path in files:
+            f.write(os.fsencode(path) + b"\0")
+    with open(output, "wb") as out:
+        subprocess.run(sort_command("-m", f"--batch-size={MERGE_FAN_IN}",
+                                    f"--files0-from={list_file}"),
+                       stdout=out, check=True, env=dict(os.environ, TMPDIR=scratch))
+
+
+def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str
+                    ) -> int:
+    """Partition `partition`, merged, into `output`; returns its record count."""
+    scratch = tempfile.mkdtemp(prefix=f"shuffle-r{partition}-",
+                               dir=os.environ.get("TMPDIR") or os.path.dirname(output))
+    try:
+        files, records = fetch_partition(layout=layout, maps=maps, partition=partition,
+                                         scratch=scratch)
+        temp = f"{output}.tmp-{unique_suffix()}"
+        if not files:
+            open(temp, "wb").close()
+        elif len(files) == 1:
+            shutil.move(files[0], temp)
+        else:
+            merge_files(files, temp, scratch)
+        os.replace(temp, output)
+        return records
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def shuffle(*, layout: JobLayout, index: int, max_attempts: int, timeout: float,
+            output: str, poll: float = POLL_SECONDS, defer_failure: bool = False) -> int:
+    """Wait for the map stage and merge partition `index` into `output`.
+
+    With defer_failure, a map stage that failed for good (or the timeout) is written next to
+    `output` and the shuffle exits 0, so that the reduce step reports it: in a pod, the
+    shuffle is an init container, and `helm install` prints only main containers' logs."""
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:  # a line when the count moves
+        if done != last[0]:
+            last[0] = done
+            sys.stderr.write(f"shuffle r-{index:05d}: {done}/{total} map tasks committed\n")
+
+    try:
+        maps = wait_for_maps(layout=layout, max_attempts=max_attempts, timeout=timeout,
+                             poll=poll, progress=progress)
+    except JobError as error:
+        if not defer_failure:
+            raise
+        with open(failure_note(output), "w") as note:
+            note.write(f"{error}\n")
+        sys.stderr.write(f"shuffle r-{index:05d}: {error}\n")
+        return 0
+    records = merge_partition(layout=layout, maps=maps, partition=index, output=output)
+    sys.stderr.write(f"shuffle r-{index:05d}: merged {records} records of {maps} map "
+                     f"outputs into {output}\n")
+    return 0
