@@ -73,9 +73,10 @@ test-hadoop: $(VPY)
 BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_ARGS ?=
-# The benchmarks run as modules of the bench package from the repo root; Hadoop's runner
-# (hadoop_streaming, shared with tests/hadoop) is found on this path.
-BENCH_RUN := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/hadoop $(BENCH_PY) -m
+# The benchmarks run as modules of the bench package from the repo root; the engine package
+# (scripts/mapreduce) and Hadoop's runner (hadoop_streaming, shared with tests/hadoop) are
+# found on this path.
+BENCH_RUN := PYTHONPATH=$(CURDIR):$(CURDIR)/scripts:$(CURDIR)/tests/hadoop $(BENCH_PY) -m
 
 # Built on the fastest CPython on PATH (bench/pick_python.py says why), so that the Python
 # peers are not slowed by an unoptimised build more than our scripts are.

@@ -7,7 +7,8 @@ Needs `make cluster images` first (the bench Makefile target does it). For each 
 it installs the chart on a file placed on the shared volume, times `helm install` (the reduce
 hook runs inside it), reads the stage boundaries from the engine's own files on the volume,
 and runs `scripts/run-local` with the same M and R on the same file. Writes
-bench/results/cluster.{md,json,png}.
+bench/results/cluster.{md,json,png}. The engine's paths inside a job directory come from the
+engine package (mapreduce.layout, on PYTHONPATH: the Makefile adds scripts/).
 
 Stages, from the engine's commit files (their modification times):
   start-up   helm install begins -> plan.json written (first map task running: API objects,
@@ -17,20 +18,26 @@ Stages, from the engine's commit files (their modification times):
              reduce, commit)
   finish     _SUCCESS -> helm install returns (hook completion noticed)
 """
+from __future__ import annotations
+
 import argparse
-import glob
 import json
 import os
 import pathlib
 import subprocess
 import sys
 import time
+from typing import Any
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+from bench.common import PY, RESULTS, ROOT, RUN_LOCAL, SCRIPTS
+from bench.plots import pyplot
+from mapreduce.layout import JobLayout, success_file
+
+# The chart's directories of one job on the shared volume (chart/templates/_paths.tpl).
+JOB_DIR, OUTPUT_DIR = "runs/1", "output/1"
 
 
-def cluster_env():
+def cluster_env() -> dict[str, str]:
     """The environment `.cluster/env` sets up (KUBECONFIG, PATH, CLUSTER_*)."""
     env_file = ROOT / ".cluster" / "env"
     if not env_file.exists():
@@ -42,23 +49,24 @@ def cluster_env():
     return env
 
 
-def run(argv, env, **kw):
+def run(argv: list[str], env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess:
     return subprocess.run(argv, env=env, check=True, capture_output=True, text=True, **kw)
 
 
-def place_input(shared, size, seed):
+def place_input(shared: pathlib.Path, size: int, seed: int) -> pathlib.Path:
     """The generated text on the shared volume (reused when already there)."""
     target = shared / "bench-input" / f"text-{seed}-{size}.txt"
     if not target.exists() or target.stat().st_size != size:
         target.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "gentext.py"), "--bytes",
+        subprocess.run([PY, str(SCRIPTS / "gentext.py"), "--bytes",
                         str(size), "--seed", str(seed), "--output", str(target)], check=True)
         os.chmod(target.parent, 0o755)
         os.chmod(target, 0o644)
     return target
 
 
-def cluster_run(env, shared, input_rel, mappers, reducers, tag):
+def cluster_run(env: dict[str, str], shared: pathlib.Path, input_rel: str, mappers: int,
+                reducers: int, tag: str) -> dict[str, Any]:
     namespace, release = f"bench-{tag}", f"mk{tag}"
     run(["bash", str(ROOT / "ci" / "cluster" / "ns-restricted.sh"), namespace], env)
     started = time.time()
@@ -74,16 +82,16 @@ def cluster_run(env, shared, input_rel, mappers, reducers, tag):
              "--set", "map.resources.limits.memory=1Gi"], env)
         finished = time.time()
         base = shared / namespace / release
-        plan = (base / "runs" / "1" / "plan.json").stat().st_mtime
-        map_end = max(os.path.getmtime(p) for p in
-                      glob.glob(str(base / "runs" / "1" / "map" / "m-*" / "_task.json")))
-        success = (base / "output" / "1" / "_SUCCESS").stat().st_mtime
-        report = json.loads((base / "output" / "1" / "_SUCCESS").read_text())
+        job, output = JobLayout(str(base / JOB_DIR)), base / OUTPUT_DIR
+        plan = os.path.getmtime(job.plan)
+        map_end = max(os.path.getmtime(job.task_file("m", i)) for i in range(mappers))
+        success = os.path.getmtime(success_file(str(output)))
+        report = json.loads(pathlib.Path(success_file(str(output))).read_text())
         return {
             "makespan": finished - started, "startup": plan - started,
             "map": map_end - plan, "reduce": success - map_end, "finish": finished - success,
             "input_bytes": report["counters"]["mapreduce"]["MAP_INPUT_BYTES"],
-            "output": base / "output" / "1"}
+            "output": output}
     finally:
         subprocess.run(["helm", "uninstall", release, "--namespace", namespace, "--wait"],
                        env=env, capture_output=True)
@@ -91,21 +99,22 @@ def cluster_run(env, shared, input_rel, mappers, reducers, tag):
                        capture_output=True)
 
 
-def local_run(input_path, mappers, reducers, out_dir):
+def local_run(input_path: pathlib.Path, mappers: int, reducers: int,
+              out_dir: pathlib.Path) -> float:
     started = time.time()
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "run-local"), "--quiet",
+    subprocess.run([PY, str(RUN_LOCAL), "--quiet",
                     "--overwrite", "--mappers", str(mappers), "--reducers", str(reducers),
                     "--output", str(out_dir), str(input_path)], check=True)
     return time.time() - started
 
 
-def same_parts(a, b):
+def same_parts(a: pathlib.Path, b: pathlib.Path) -> bool:
     names = sorted(n for n in os.listdir(a) if not n.startswith(("_", ".")))
     return names == sorted(n for n in os.listdir(b) if not n.startswith(("_", "."))) and all(
         (pathlib.Path(a) / n).read_bytes() == (pathlib.Path(b) / n).read_bytes() for n in names)
 
 
-def write_results(rows, size):
+def write_results(rows: list[dict[str, Any]], size: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "cluster.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = [f"Cluster makespan, {size / 1e6:.0f} MB of generated text, reducers = "
@@ -121,9 +130,7 @@ def write_results(rows, size):
                      f"{'yes' if r['same'] else 'NO'} |")
     (RESULTS / "cluster.md").write_text("\n".join(lines) + "\n")
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
     except ImportError:
         print("cluster_makespan: matplotlib missing, no plot (use the bench venv)")
         return
@@ -143,7 +150,7 @@ def write_results(rows, size):
     fig.savefig(RESULTS / "cluster.png", dpi=110)
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bytes", type=int, default=100_000_000)
     parser.add_argument("--seed", type=int, default=1)
