@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import hadoop_streaming  # Hadoop's runner, shared with the Hadoop compatibility test
-
 from bench.check import Counts, parse_job_output, parse_tsv_files, parse_uniq_c, part_files
 from bench.common import BENCH, CACHE, PY, ROOT, RUN_LOCAL, SCRIPTS, q
 

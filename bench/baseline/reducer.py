@@ -1,5 +1,7 @@
 # The original design's reducer (shared/seed/design.txt, "Reducer Code"), copied unchanged as
 # the benchmark baseline. Not maintained: do not improve it.
+# Kept as written, so the linter leaves it alone:
+# ruff: noqa
 import sys
 from collections import defaultdict
 

@@ -17,8 +17,7 @@ from operator import add
 # is first on PATH, which may be another build than the one the benchmark measures).
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession, functions as F
 
 
 def main(mode, source, output):
