@@ -1,29 +1,36 @@
 #!/usr/bin/env python3
 """helm test: check one MapReduce run's output directory, then print its most frequent keys.
 
-Checks: _SUCCESS exists and is JSON; exactly the expected part files exist (part-NNNNN for R
-reducers, part-m-NNNNN for a map-only job); every record is `key<TAB>value`; the number of
-records and the sum of the values agree with the job counters in _SUCCESS. Exit 1 on a mismatch.
+Checks: _SUCCESS exists and is JSON; exactly the part files it lists exist (plain or gzip);
+the number of records agrees with the job's output-records counter in _SUCCESS. Exit 1 on a
+mismatch. Started as `python3 -S check-output.py` with the engine package on PYTHONPATH (the
+images set it), whose view of the map stage it uses while it waits.
 """
 import argparse
+import gzip
 import heapq
 import json
 import os
 import sys
 import time
 
-sys.path.insert(0, "/opt/mapreduce")  # the engine in the image: its view of the map stage
+from mapreduce.layout import JobLayout, success_file
+from mapreduce.shuffle import describe_failure, map_stage_status
 
 
-def wait_for_commit(success, job_dir, mappers, max_attempts, seconds, poll=2.0):
+def wait_for_commit(*, success: str, job_dir: str, max_attempts: int, seconds: int,
+                    poll: float = 2.0) -> None:
     """Wait until `success` exists; exit at once if a map task failed for good."""
-    import mrglue
+    layout = JobLayout(job_dir)
     deadline = time.monotonic() + seconds
     while not os.path.exists(success):
-        _, failed = mrglue.map_stage_status(job_dir, mappers, max_attempts)
-        if failed:
-            index = min(failed)
-            sys.exit(f"FAIL: {mrglue.describe_failure(index, failed[index])}")
+        if os.path.exists(layout.plan):
+            with open(layout.plan, "rb") as f:
+                maps = len(json.load(f)["splits"])
+            _, failed = map_stage_status(layout, maps, max_attempts)
+            if failed:
+                index = min(failed)
+                sys.exit(f"FAIL: {describe_failure(index, failed[index])}")
         if time.monotonic() > deadline:
             sys.exit(f"FAIL: {success} does not exist after {seconds}s: the job did not commit")
         time.sleep(poll)
@@ -40,32 +47,55 @@ def flatten(node, prefix=""):
     return out
 
 
-def find(counters, *names):
-    """Value of the first counter whose last name part is one of `names` (None if none)."""
-    for name in names:
-        for key, value in counters.items():
-            if key.rsplit(".", 1)[-1].upper() == name:
-                return key, value
+def find(counters, name):
+    """(full name, value) of the counter whose last name part is `name` ((None, None) if none)."""
+    for key, value in counters.items():
+        if key.rsplit(".", 1)[-1].upper() == name:
+            return key, value
     return None, None
+
+
+def open_part(path):
+    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+
+
+def read_parts(output, names, top_n):
+    """(records, sum of the values or None when one is not an integer, top keys by value)."""
+    records, total, top = 0, 0, []
+    for name in names:
+        with open_part(os.path.join(output, name)) as f:
+            for line in f:
+                records += 1
+                key, _, value = line.rstrip(b"\r\n").partition(b"\t")
+                try:
+                    number = int(value)
+                except ValueError:
+                    total = None
+                    continue
+                if total is None:
+                    continue
+                total += number
+                item = (number, key)
+                if len(top) < top_n:
+                    heapq.heappush(top, item)
+                elif item > top[0]:
+                    heapq.heapreplace(top, item)
+    return records, total, top if total is not None else []
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--output", required=True)
-    ap.add_argument("--mappers", type=int, required=True)
-    ap.add_argument("--reducers", type=int, required=True)
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--job-dir", help="the run's engine directory (to see map failures)")
     ap.add_argument("--max-attempts", type=int, default=4)
     ap.add_argument("--wait-seconds", type=int, default=0,
                     help="wait this long for the run to commit (0: check once)")
     args = ap.parse_args()
-    problems = []
-
-    success = os.path.join(args.output, "_SUCCESS")
+    success = success_file(args.output)
     if args.wait_seconds and args.job_dir:
-        wait_for_commit(success, args.job_dir, args.mappers, args.max_attempts,
-                        args.wait_seconds)
+        wait_for_commit(success=success, job_dir=args.job_dir, max_attempts=args.max_attempts,
+                        seconds=args.wait_seconds)
     try:
         with open(success, "rb") as f:
             marker = json.loads(f.read() or b"{}")
@@ -74,53 +104,33 @@ def main():
     except ValueError as e:
         sys.exit(f"FAIL: {success} is not JSON: {e}")
 
-    if args.reducers > 0:
-        expected = {"part-%05d" % i for i in range(args.reducers)}
-    else:
-        expected = {"part-m-%05d" % i for i in range(args.mappers)}
+    problems = []
+    expected = set(marker.get("parts", []))
+    if not expected:
+        problems.append("_SUCCESS lists no part files")
     present = {n for n in os.listdir(args.output) if not n.startswith(("_", "."))}
     if present != expected:
-        problems.append(f"part files: missing {sorted(expected - present)}, unexpected {sorted(present - expected)}")
+        problems.append(f"part files: missing {sorted(expected - present)}, "
+                        f"unexpected {sorted(present - expected)}")
+    records, total, top = read_parts(args.output, sorted(present & expected), args.top)
 
-    records = total = 0
-    numeric = True
-    top = []
-    for name in sorted(present & expected):
-        with open(os.path.join(args.output, name), "rb") as f:
-            for n, line in enumerate(f, 1):
-                key, tab, value = line.rstrip(b"\n").partition(b"\t")
-                records += 1
-                if not tab:
-                    problems.append(f"{name}:{n}: no tab in record {line[:80]!r}")
-                    continue
-                try:
-                    v = int(value)
-                except ValueError:
-                    numeric = False
-                    continue
-                total += v
-                item = (v, key)
-                if len(top) < args.top:
-                    heapq.heappush(top, item)
-                elif item > top[0]:
-                    heapq.heapreplace(top, item)
-
-    counters = flatten(marker.get("counters", marker))
-    stage = "REDUCE" if args.reducers > 0 else "MAP"
+    counters = flatten(marker.get("counters", {}))
+    stage = "REDUCE" if marker.get("reducers", 0) > 0 else "MAP"
     key, want = find(counters, f"{stage}_OUTPUT_RECORDS")
     if want is None:
         problems.append(f"_SUCCESS has no {stage}_OUTPUT_RECORDS counter (counters: {sorted(counters)})")
     elif want != records:
         problems.append(f"{records} records in the part files, but counter {key} = {want}")
     print(f"output: {args.output}")
-    print(f"parts: {len(present & expected)}, records: {records}" + (f", sum of values: {total}" if numeric else ""))
+    print(f"parts: {len(present & expected)}, records: {records}"
+          + (f", sum of values: {total}" if total is not None else ""))
     for name in sorted(counters):
         print(f"counter {name} = {counters[name]}")
     if problems:
         for p in problems:
             print("FAIL:", p)
         return 1
-    if numeric and top:
+    if top:
         print(f"top {len(top)} keys by value:")
         for v, k in sorted(top, reverse=True):
             print(f"{v}\t{k.decode('utf-8', 'backslashreplace')}")

@@ -38,7 +38,7 @@ def test_map_job(path):
     (main,) = pod["containers"]
     assert main["name"] == "map"
     args = args_of(main)
-    assert main["command"] == ["python3", "/opt/mapreduce/mrglue.py"]
+    assert main["command"] == ["python3", "-S", "-m", "mapreduce"]
     assert args[0] == "map-task"
     assert option(args, "--index") == "$(JOB_COMPLETION_INDEX)"
     assert option(args, "--attempt") == "$(POD_NAME)"
@@ -105,7 +105,6 @@ def test_reduce_hook(path):
     s, r = args_of(shuffle), args_of(reduce)
     assert s[0] == "shuffle" and r[0] == "reduce-task"
     assert option(s, "--output") == option(r, "--input")
-    assert option(s, "--mappers") == option(r, "--mappers") == str(values["mappers"])
     assert option(s, "--max-attempts") == str(values["map"]["backoffLimitPerIndex"] + 1)
     assert option(s, "--timeout") == str(values["shuffle"]["timeoutSeconds"])
     assert option(s, "--poll") == str(values["shuffle"]["pollSeconds"])
@@ -192,7 +191,7 @@ def test_test_pod(path):
     (map_job,) = jobs(docs, "map")
     margs = args_of(map_job["spec"]["template"]["spec"]["containers"][0])
     assert option(args_of(c), "--output") == option(margs, "--output")
-    assert option(args_of(c), "--reducers") == str(values["reducers"])
+    assert option(args_of(c), "--job-dir") == option(margs, "--job-dir")
     data_mount = [m for m in c["volumeMounts"] if m["name"] == "data"][0]
     assert data_mount["readOnly"] is True
 

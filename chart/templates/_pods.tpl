@@ -1,0 +1,180 @@
+{{/* Pod parts: image, pod settings, the container of every engine step, volumes. */}}
+
+{{/* Usage: include "mapreduce.image" (dict "ctx" $ "image" .Values.images.mapper) -- an image
+reference: the digest pins it when set, else the tag (default: the chart's appVersion). */}}
+{{- define "mapreduce.image" -}}
+{{- if .image.digest }}
+{{- printf "%s@%s" .image.repository .image.digest }}
+{{- else }}
+{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.podMetadata" (dict "ctx" $ "component" C) -- pod template
+metadata. */}}
+{{- define "mapreduce.podMetadata" -}}
+labels:
+  {{- include "mapreduce.labels" .ctx | nindent 2 }}
+  app.kubernetes.io/component: {{ .component }}
+  {{- with .ctx.Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with .ctx.Values.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.podSpecCommon" . -- pod-level settings of every pod (Pod
+Security "restricted", no service-account token). */}}
+{{- define "mapreduce.podSpecCommon" -}}
+restartPolicy: Never
+serviceAccountName: {{ include "mapreduce.serviceAccountName" . }}
+automountServiceAccountToken: false
+enableServiceLinks: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: {{ .Values.securityContext.runAsUser }}
+  runAsGroup: {{ .Values.securityContext.runAsGroup }}
+  fsGroup: {{ .Values.securityContext.fsGroup }}
+  seccompProfile:
+    type: RuntimeDefault
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.container" (dict "ctx" $ "name" N "step" S "args" A "image" I
+"resources" R ["command" C] ["mounts" M]) -- one container: by default the engine step S
+(`python3 -S -m mapreduce S A...`); with "command" C, that command and A. Every `$` of a string
+argument is escaped (Kubernetes would expand `$(NAME)`); (dict "var" NAME) renders $(NAME). The
+mounts M default to the engine pods' mounts. */}}
+{{- define "mapreduce.container" -}}
+{{- $ctx := .ctx -}}
+- name: {{ .name }}
+  image: {{ include "mapreduce.image" (dict "ctx" $ctx "image" .image) | quote }}
+  imagePullPolicy: {{ .image.pullPolicy }}
+  command:
+    {{- range (.command | default (list "python3" "-S" "-m" "mapreduce")) }}
+    - {{ . | quote }}
+    {{- end }}
+  args:
+    {{- with .step }}
+    - {{ . | quote }}
+    {{- end }}
+    {{- range .args }}
+    {{- if kindIs "map" . }}
+    - {{ printf "$(%s)" .var | quote }}
+    {{- else }}
+    - {{ toString . | replace "$" "$$" | quote }}
+    {{- end }}
+    {{- end }}
+  env:
+    {{- include "mapreduce.env" $ctx | nindent 4 }}
+  terminationMessagePolicy: FallbackToLogsOnError
+  securityContext:
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    runAsNonRoot: true
+    runAsUser: {{ $ctx.Values.securityContext.runAsUser }}
+    runAsGroup: {{ $ctx.Values.securityContext.runAsGroup }}
+    capabilities:
+      drop:
+        - ALL
+    seccompProfile:
+      type: RuntimeDefault
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  volumeMounts:
+    {{- if .mounts }}
+    {{- toYaml .mounts | nindent 4 }}
+    {{- else }}
+    {{- include "mapreduce.volumeMounts" $ctx | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.env" . -- the environment of every container. Values are
+escaped like arguments: Kubernetes expands `$(NAME)` in env values too. */}}
+{{- define "mapreduce.env" -}}
+- name: TMPDIR
+  value: /tmp
+- name: PYTHONDONTWRITEBYTECODE
+  value: "1"
+- name: PYTHONUNBUFFERED
+  value: "1"
+- name: MR_SORT_BUFFER
+  value: {{ .Values.sortBuffer | quote }}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- range $name, $value := .Values.extraEnv }}
+- name: {{ $name }}
+  value: {{ toString $value | replace "$" "$$" | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.tmpVolume" . -- the scratch emptyDir mounted at /tmp. */}}
+{{- define "mapreduce.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    {{- if .Values.shuffle.scratchSizeLimit }}
+    sizeLimit: {{ .Values.shuffle.scratchSizeLimit }}
+    {{- else }}
+    {}
+    {{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.volumes" . -- volumes of the map and reduce pods. */}}
+{{- define "mapreduce.volumes" -}}
+- name: data
+  persistentVolumeClaim:
+    claimName: {{ include "mapreduce.claimName" . }}
+{{ include "mapreduce.tmpVolume" . }}
+{{- if include "mapreduce.hasScripts" . }}
+- name: scripts
+  configMap:
+    name: {{ include "mapreduce.scriptsName" . }}
+    defaultMode: 0444
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.volumeMounts" . -- mounts of the map and reduce containers. */}}
+{{- define "mapreduce.volumeMounts" -}}
+- name: data
+  mountPath: {{ .Values.storage.mountPath }}
+- name: tmp
+  mountPath: /tmp
+{{- if include "mapreduce.hasScripts" . }}
+- name: scripts
+  mountPath: /etc/mapreduce
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.hookDeletePolicy" . -- delete policy of the hook resources. */}}
+{{- define "mapreduce.hookDeletePolicy" -}}
+{{- if .Values.keepFailedHooks -}}
+before-hook-creation,hook-succeeded
+{{- else -}}
+before-hook-creation,hook-succeeded,hook-failed
+{{- end }}
+{{- end }}

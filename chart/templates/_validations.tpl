@@ -1,0 +1,29 @@
+{{/* Validations: every check the schema cannot express, and every `fail` of the chart. */}}
+
+{{/* Usage: include "mapreduce.validate" . -- fails the render, naming the field, on values
+that cannot work. Included once per render (by the map Job). */}}
+{{- define "mapreduce.validate" -}}
+{{- $reserved := list "TMPDIR" "PYTHONDONTWRITEBYTECODE" "PYTHONUNBUFFERED" "MR_SORT_BUFFER" "POD_NAME" "JOB_COMPLETION_INDEX" }}
+{{- range $name, $_ := .Values.extraEnv }}
+{{- if has $name $reserved }}
+{{- fail (printf "extraEnv.%s: this variable is set by the chart and cannot be overridden" $name) }}
+{{- end }}
+{{- end }}
+{{- $mount := include "mapreduce.mountPath" . }}
+{{- range .Values.input.paths }}
+{{- $path := include "mapreduce.inputPath" (dict "ctx" $ "path" .) }}
+{{- if not (or (eq $path $mount) (hasPrefix (printf "%s/" $mount) $path)) }}
+{{- fail (printf "input.paths: %q is not on the shared volume (it must start with storage.mountPath %q, or be relative to it)" . $mount) }}
+{{- end }}
+{{- end }}
+{{- if not (include "mapreduce.inputs" . | fromJsonArray) }}
+{{- fail "input: no input (input.sample.enabled is false and input.paths and input.urls are empty)" }}
+{{- end }}
+{{- $st := .Values.storage }}
+{{- if and $st.existingClaim (or $st.nfs.server $st.nfs.path) }}
+{{- fail "storage.existingClaim and storage.nfs.server/path exclude each other: set one of them" }}
+{{- end }}
+{{- if and (or $st.nfs.server $st.nfs.path) (not (and $st.nfs.server $st.nfs.path)) }}
+{{- fail "storage.nfs: set both storage.nfs.server and storage.nfs.path" }}
+{{- end }}
+{{- end }}
