@@ -4,7 +4,12 @@ format (what `docker save` writes and `ctr images import` reads), without docker
 
 usage: mkimage.py OUT.tar NAME:TAG ENTRYPOINT [--user UID:GID] FILE[=PATH_IN_IMAGE]...
 """
-import argparse, hashlib, io, json, os, tarfile
+import argparse
+import hashlib
+import io
+import json
+import os
+import tarfile
 
 
 def main():
@@ -20,12 +25,17 @@ def main():
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w", format=tarfile.USTAR_FORMAT) as t:
         for d in ("tmp",):
-            ti = tarfile.TarInfo(d); ti.type = tarfile.DIRTYPE; ti.mode = 0o1777; t.addfile(ti)
+            ti = tarfile.TarInfo(d)
+            ti.type = tarfile.DIRTYPE
+            ti.mode = 0o1777
+            t.addfile(ti)
         for spec in a.files:
             src, _, dst = spec.partition("=")
             dst = (dst or "/" + os.path.basename(src)).lstrip("/")
             data = open(src, "rb").read()
-            ti = tarfile.TarInfo(dst); ti.size = len(data); ti.mode = 0o755
+            ti = tarfile.TarInfo(dst)
+            ti.size = len(data)
+            ti.mode = 0o755
             t.addfile(ti, io.BytesIO(data))
     layer_bytes = layer.getvalue()
     diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
@@ -45,7 +55,9 @@ def main():
     with tarfile.open(a.out, "w") as out:
         for name, data in ((config_name, config_bytes), (layer_name, layer_bytes),
                            ("manifest.json", json.dumps(manifest).encode())):
-            ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o644
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            ti.mode = 0o644
             out.addfile(ti, io.BytesIO(data))
 
 

@@ -1,4 +1,5 @@
 """The chart installed on a real cluster, compared with the local runner on the same input."""
+import http.server
 import json
 import os
 import re
@@ -6,8 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-import http.server
-
 
 from conftest import CHART, ROOT, assert_same_output, data_files, run_local
 

@@ -5,7 +5,6 @@ the expected Kubernetes version. The pod test uses the tiny `localhost/mrk8s-smo
 ci/cluster/up.sh packs and imports itself (no registry, no docker needed).
 """
 import json
-import os
 import pathlib
 import subprocess
 import time

@@ -6,8 +6,8 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import SCRIPTS, parse_counts, reference_counts
 import mapper
+from conftest import SCRIPTS, parse_counts, reference_counts
 
 MAPPER = [sys.executable, os.path.join(SCRIPTS, "mapper.py")]
 

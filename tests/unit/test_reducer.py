@@ -7,8 +7,8 @@ import threading
 
 from hypothesis import given, settings, strategies as st
 
-from conftest import SCRIPTS
 import reducer
+from conftest import SCRIPTS
 
 REDUCER = [sys.executable, os.path.join(SCRIPTS, "reducer.py")]
 
