@@ -86,6 +86,7 @@ schema = {
         "reducerCommand": ref("command"),
         "combinerCommand": ref("command"),
         "badInputExitCode": integer(1, maximum=255),
+        "mapStageFailedExitCode": integer(1, maximum=255),
         "images": obj({"mapper": ref("image"), "reducer": ref("image")}, required=["mapper", "reducer"]),
         "imagePullSecrets": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "input": obj(

@@ -48,3 +48,9 @@ in this run: the job directory and the task's index. */}}
 {{- define "mapreduce.taskArgs" -}}
 {{- toJson (list "--job-dir" (include "mapreduce.jobDir" .) "--index" (dict "var" "JOB_COMPLETION_INDEX")) }}
 {{- end }}
+
+{{/* Usage: include "mapreduce.exitCodeArgs" . | fromJsonArray -- the exit codes the Jobs'
+podFailurePolicy relies on, for the engine's map and reduce tasks. */}}
+{{- define "mapreduce.exitCodeArgs" -}}
+{{- toJson (list "--bad-input-exit-code" (int .Values.badInputExitCode) "--map-stage-failed-exit-code" (int .Values.mapStageFailedExitCode)) }}
+{{- end }}

@@ -9,6 +9,9 @@ that cannot work. Included once per render (by the map Job). */}}
 {{- fail (printf "extraEnv.%s: this variable is set by the chart and cannot be overridden" $name) }}
 {{- end }}
 {{- end }}
+{{- if eq (int .Values.badInputExitCode) (int .Values.mapStageFailedExitCode) }}
+{{- fail (printf "badInputExitCode and mapStageFailedExitCode are both %d: the Jobs could not tell bad input from a failed map stage; make them differ" (int .Values.badInputExitCode)) }}
+{{- end }}
 {{- $mount := include "mapreduce.mountPath" . }}
 {{- range .Values.input.paths }}
 {{- $path := include "mapreduce.inputPath" (dict "ctx" $ "path" .) }}

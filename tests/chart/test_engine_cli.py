@@ -68,6 +68,8 @@ def test_engine_accepts_the_chart_args(path):
             assert ns["attempt"] == "wc-map-r1-1-abcde", where
         if args[0] == "map-task":
             assert ns["mappers"] == values["mappers"] and ns["reducers"] == values["reducers"]
-            assert ns["bad_input_exit_code"] == values["badInputExitCode"]
+        if args[0] in ("map-task", "reduce-task"):
+            assert ns["bad_input_exit_code"] == values["badInputExitCode"], where
+            assert ns["map_stage_failed_exit_code"] == values["mapStageFailedExitCode"], where
     assert "map-task" in seen
     assert ("shuffle" in seen and "reduce-task" in seen) == (values["reducers"] > 0)

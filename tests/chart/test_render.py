@@ -118,12 +118,14 @@ def test_reduce_hook(path):
     mounts = {m["mountPath"]: m["name"] for m in shuffle["volumeMounts"]}
     assert option(s, "--output").startswith("/tmp/") and mounts["/tmp"] == "tmp"
     # a failed map stage is deferred to the reduce container (Helm prints only main containers'
-    # logs), which exits 66: that index fails at once
+    # logs), which exits mapStageFailedExitCode: that index fails at once, as on bad input
     assert "--defer-failure" in s and option(r, "--input") == option(s, "--output")
+    codes = [values["mapStageFailedExitCode"], values["badInputExitCode"]]
+    assert option(r, "--map-stage-failed-exit-code") == str(codes[0])
+    assert option(r, "--bad-input-exit-code") == str(codes[1])
     rules = spec["podFailurePolicy"]["rules"]
-    assert any(r.get("onExitCodes", {}).get("containerName") == "reduce"
-               and r["onExitCodes"]["values"] == [66] and r["action"] == "FailIndex"
-               for r in rules)
+    assert {"action": "FailIndex", "onExitCodes": {"containerName": "reduce", "operator": "In",
+                                                   "values": codes}} in rules
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)

@@ -23,6 +23,8 @@ BAD = [
     (["--set", "map.retries=2"], "retries"),
     (["--set", "badInputExitCode=0"], "badInputExitCode"),
     (["--set", "badInputExitCode=300"], "badInputExitCode"),
+    (["--set", "mapStageFailedExitCode=0"], "mapStageFailedExitCode"),
+    (["--set", "mapStageFailedExitCode=256"], "mapStageFailedExitCode"),
     (["--set", "images.mapper.tag=latest"], "tag"),
     (["--set", "images.reducer.pullPolicy=Sometimes"], "pullPolicy"),
     (["--set", "images.mapper.digest=sha256:abc"], "digest"),
@@ -43,6 +45,8 @@ BAD = [
 # Caught by the templates (not expressible in the schema), also with a message naming the field.
 BAD_TEMPLATE = [
     (["--set", "extraEnv.TMPDIR=/var/tmp"], "extraEnv.TMPDIR"),
+    (["--set", "badInputExitCode=66"], "badInputExitCode and mapStageFailedExitCode"),
+    (["--set", "mapStageFailedExitCode=65"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "input.paths={/etc/passwd}"], "input.paths"),
     (["--set", "input.sample.enabled=false"], "input"),
     (["--set", "storage.nfs.server=nfs1"], "storage.nfs"),
