@@ -131,3 +131,51 @@ def test_set_file_script_is_shipped_and_used(tmp_path):
     assert args[args.index("--combiner") + 1] == "python3 /opt/mapreduce/reducer.py"
     assert {"name": "scripts", "mountPath": "/etc/mapreduce", "readOnly": True} in pod["containers"][0]["volumeMounts"]
     assert any(v.get("configMap", {}).get("name") == cm["metadata"]["name"] for v in pod["volumes"])
+
+
+def load_generator():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_values_schema", ROOT / "ci" / "gen_values_schema.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_documented_value_carries_its_description_into_the_schema():
+    import yaml
+    gen = load_generator()
+    text = (CHART / "values.yaml").read_text()
+    comments = gen.comments_by_key(text)
+    schema = json.loads(SCHEMA.read_text())
+    checked = 0
+    for key, lines in comments.items():
+        _, description, _ = gen.parse_comment(key, lines)
+        if not description:
+            continue
+        node = schema
+        for part in key.split("."):
+            node = node.get("properties", {}).get(part)
+            if node is None:
+                break
+        if node is not None and "$ref" not in node:
+            assert node["description"] == description, key
+            checked += 1
+    assert checked > 40
+    assert yaml.safe_load(text)  # the source parses
+
+
+def test_schema_lines_below_the_helm_docs_line_are_refused():
+    gen = load_generator()
+    with pytest.raises(gen.SchemaError, match="above the `# --` line"):
+        gen.parse_comment("mappers", ["-- Number of map tasks.", '@schema {"minimum": 1}'])
+    with pytest.raises(gen.SchemaError, match="not JSON"):
+        gen.parse_comment("mappers", ["@schema {minimum: 1}", "-- Number of map tasks."])
+    constraints, description, hint = gen.parse_comment(
+        "parallelism", ['@schema {"minimum": 0}', "-- (int) Map pods", "running at once."])
+    assert constraints == {"minimum": 0} and description == "Map pods running at once." and hint == "integer"
+
+
+def test_nullable_values_are_not_required():
+    schema = json.loads(SCHEMA.read_text())
+    assert "ttlSecondsAfterFinished" not in schema["required"] and "parallelism" not in schema["required"]
+    assert "mappers" in schema["required"]
