@@ -1,11 +1,9 @@
 """Shared helpers for every test layer: where the engine lives and the independent reference."""
 import os
-import sys
 from collections import Counter
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = os.path.join(REPO, "scripts")
-sys.path.insert(0, SCRIPTS)
+SCRIPTS = os.path.join(REPO, "scripts")  # the engine package (pytest pythonpath) and the scripts
 
 
 def reference_counts(data):

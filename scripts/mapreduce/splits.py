@@ -291,11 +291,11 @@ class TextFeeder:
     def _emit(self, data: bytes) -> None:
         if data:
             self.write(data)
-            self.bytes += len(data)
             self.records += data.count(b"\n")
             self.last = data[-1:]
 
     def feed(self, block: bytes) -> None:
+        self.bytes += len(block)  # bytes read, as Hadoop counts them
         if self.cr_pending:
             block = b"\r" + block
             self.cr_pending = False

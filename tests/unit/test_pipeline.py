@@ -56,7 +56,8 @@ def test_run_local_matches_reference(text, tmp_path, mappers, reducers):
         assert names == [f"part-{i:05d}" for i in range(reducers)]
         assert parse_counts(read_output_dir(out)) == reference_counts(text.read_bytes())
     else:  # map-only: each map task's combined counts; totals still match
-        assert names == [f"part-m-{i:05d}" for i in range(mappers)]
+        maps = json.loads((out / "_SUCCESS").read_text())["mappers"]
+        assert names == [f"part-{i:05d}" for i in range(maps)]  # Hadoop Streaming's names
         totals = {}
         for line in read_output_dir(out).splitlines():
             key, _, n = line.partition(b"\t")
@@ -175,22 +176,24 @@ def test_killed_map_task_leaves_no_duplicate(tmp_path):
     (tmp_path / "in").write_bytes(data)
     job, out = tmp_path / "job", tmp_path / "out"
     slow = f"{MAPPER} && sleep 30"
-    glue = [PY, os.path.join(SCRIPTS, "mrglue.py")]
-    common = ["--job-dir", str(job), "--mappers", "2", "--reducers", "2", "--output", str(out)]
-    victim = subprocess.Popen(glue + ["map-task", *common, "--index", "0", "--attempt", "k1",
-                                      "--mapper", slow, "--", str(tmp_path / "in")],
-                              start_new_session=True)
+    engine = [PY, "-S", "-m", "mapreduce"]
+    env = dict(os.environ, PYTHONPATH=SCRIPTS)
+    common = ["--job-dir", str(job), "--reducers", "2", "--output", str(out)]
+    maps = ["--mappers", "2", "--packed"]
+    victim = subprocess.Popen(engine + ["map-task", *common, *maps, "--index", "0", "--attempt",
+                                        "k1", "--mapper", slow, "--", str(tmp_path / "in")],
+                              start_new_session=True, env=env)
     deadline = time.monotonic() + 60
-    while not list((job / "_temporary" / "k1").glob("m-00000/raw-*")):
+    while not list((job / "_temporary").glob("k1-m0/m-00000/data")):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
     for attempt, index in (("a2", 0), ("a3", 0), ("a4", 1)):
-        subprocess.run(glue + ["map-task", *common, "--index", str(index), "--attempt", attempt,
-                               "--", str(tmp_path / "in")], check=True)
+        subprocess.run(engine + ["map-task", *common, *maps, "--index", str(index), "--attempt",
+                                 attempt, "--", str(tmp_path / "in")], check=True, env=env)
     for r in (0, 1):
-        subprocess.run(glue + ["reduce-task", *common, "--index", str(r)], check=True)
+        subprocess.run(engine + ["reduce-task", *common, "--index", str(r)], check=True, env=env)
     assert parse_counts(read_output_dir(out)) == reference_counts(data)
 
 
