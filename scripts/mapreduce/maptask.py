@@ -25,7 +25,7 @@ from mapreduce.tasks import (FRAMEWORK, Progress, StderrReader, TaskFailed, fini
 
 SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KVSORT = os.path.join(SCRIPTS_DIR, "kvsort")
-PROGRESS_EVERY = 4096  # lines between two progress ticks on the output side
+BLOCK = 1 << 20
 
 
 # --------------------------------------------------------------------------- the plan
@@ -75,19 +75,23 @@ def failed_attempts(layout: JobLayout, kind: str, index: int) -> int:
 # --------------------------------------------------------------------------- output sides
 
 def output_line_writer(conf: JobConf, out: IO[bytes], sep: bytes, key_fields: int
-                       ) -> Callable[[bytes], None]:
-    """TextOutputFormat: a line becomes key, the output separator, value."""
+                       ) -> Callable[[list[bytes]], None]:
+    """TextOutputFormat: each line becomes key, the output separator, value."""
     out_sep = conf.output_separator
     write = out.write
     if sep == b"\t" and key_fields == 1 and out_sep == b"\t":
-        def tab_line(line: bytes) -> None:
-            write(line + b"\n" if b"\t" in line else line + b"\t\n")
-        return tab_line
+        def tab_lines(lines: list[bytes]) -> None:
+            write(b"".join([line + b"\n" if b"\t" in line else line + b"\t\n"
+                            for line in lines]))
+        return tab_lines
 
-    def formatted_line(line: bytes) -> None:
-        key, value = keys.split_key_value(line, sep, key_fields)
-        write(key + out_sep + value + b"\n")
-    return formatted_line
+    def formatted_lines(lines: list[bytes]) -> None:
+        parts = []
+        for line in lines:
+            key, value = keys.split_key_value(line, sep, key_fields)
+            parts.append(key + out_sep + value + b"\n")
+        write(b"".join(parts))
+    return formatted_lines
 
 
 def open_output(path: str, compress: bool) -> IO[bytes]:
@@ -96,17 +100,29 @@ def open_output(path: str, compress: bool) -> IO[bytes]:
     return open(path, "wb", buffering=1 << 20)
 
 
-def each_line(stream: IO[bytes], handle: Callable[[bytes], None],
-              progress: Optional[Progress] = None) -> int:
-    """Call `handle` with every line of `stream`, without its terminator; returns the count."""
+def each_batch(stream: IO[bytes], handle: Callable[[list[bytes]], None],
+               progress: Optional[Progress] = None) -> int:
+    """Call `handle` with the lines of `stream` (without \n or \r\n), a block's worth at a
+    time; returns the number of lines."""
     count = 0
-    for line in stream:
-        if line.endswith(b"\n"):
-            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
-        handle(line)
-        count += 1
-        if progress and not count % PROGRESS_EVERY:
+    pending = b""
+    read = stream.read1 if hasattr(stream, "read1") else stream.read
+    while True:
+        block = read(BLOCK)
+        if not block:
+            break
+        lines = (pending + block).split(b"\n")
+        pending = lines.pop()
+        if b"\r" in block:
+            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+        if lines:
+            handle(lines)
+            count += len(lines)
+        if progress:
             progress.tick()
+    if pending:
+        handle([pending[:-1] if pending.endswith(b"\r") else pending])
+        count += 1
     return count
 
 
@@ -211,7 +227,7 @@ class MapAttempt:
         path = os.path.join(self.scratch, part_name(self.index, suffix))
         proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
         with open_output(path, self.conf.compress_output) as out:
-            records = each_line(proc.stdout, output_line_writer(
+            records = each_batch(proc.stdout, output_line_writer(
                 self.conf, out, self.conf.map_output_separator,
                 self.conf.map_output_key_fields), self.progress)
         self.end_mapper(proc, reader, feeder, errors)
@@ -225,7 +241,7 @@ class MapAttempt:
         sizes = [0] * self.reducers
         writer = keys.make_record_writer(self.conf, self.reducers, sink.write, counts, sizes,
                                          split_sep, key_fields)
-        records = each_line(source, writer, self.progress)
+        records = each_batch(source, writer, self.progress)
         return records, counts, sizes
 
     def map_sort(self) -> list:

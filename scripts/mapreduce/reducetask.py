@@ -13,7 +13,7 @@ from mapreduce import keys
 from mapreduce.commit import (add_counter, commit_dir, commit_job, publish, read_json,
                               write_json_atomic)
 from mapreduce.layout import JobLayout, failure_note, part_name, success_file, task_name
-from mapreduce.maptask import (each_line, failed_attempts, open_output, output_line_writer,
+from mapreduce.maptask import (each_batch, failed_attempts, open_output, output_line_writer,
                                record_failure, task_ids)
 from mapreduce.settings import ExitCode, JobConf, JobError
 from mapreduce.shuffle import map_stage_status, merge_partition
@@ -33,7 +33,7 @@ def run_reducer(*, conf: JobConf, merged: str, part: str, env: dict, workdir: st
     cut.stdout.close()
     reader = StderrReader(proc.stderr, label, progress)
     with open_output(part, conf.compress_output) as out:
-        records = each_line(proc.stdout, output_line_writer(
+        records = each_batch(proc.stdout, output_line_writer(
             conf, out, conf.reduce_output_separator, conf.reduce_output_key_fields), progress)
     counters = finish(proc, reader, "reducer", progress)
     progress.stop()
