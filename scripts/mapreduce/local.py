@@ -40,7 +40,7 @@ def streaming_command(command: str, role: str) -> str:
     """Hadoop Streaming's named commands: identity classes, `aggregate`."""
     if command in IDENTITY:
         return "cat"
-    if command == "aggregate" and role in ("reducer", "combiner"):
+    if command.lower() == "aggregate" and role in ("reducer", "combiner"):
         step = "reduce" if role == "reducer" else "combine"
         return f"{PYTHON} -m mapreduce.aggregate {step}"
     return command
@@ -120,6 +120,8 @@ def parse_args(argv: Optional[list[str]]) -> tuple[argparse.Namespace, JobConf, 
     except JobError as error:
         parser.error(str(error))
     reducer = streaming_command(args.reducer, "reducer")
+    if args.reducer.lower() == "aggregate" and not args.combiner:
+        args.combiner = "aggregate"  # Hadoop turns the aggregate combiner on with the reducer
     if args.reducers is None:
         args.reducers = int(properties.get("mapreduce.job.reduces", "1"))
     if reducer == "NONE":

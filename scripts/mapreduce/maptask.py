@@ -102,8 +102,9 @@ def open_output(path: str, compress: bool) -> IO[bytes]:
 
 def each_batch(stream: IO[bytes], handle: Callable[[list[bytes]], None],
                progress: Optional[Progress] = None) -> int:
-    """Call `handle` with the lines of `stream` (without \n or \r\n), a block's worth at a
-    time; returns the number of lines."""
+    """Call `handle` with the lines of a command's output, a block's worth at a time; a line
+    ends at \\n, \\r or \\r\\n (Hadoop reads commands' output as it reads input files).
+    Returns the number of lines."""
     count = 0
     pending = b""
     read = stream.read1 if hasattr(stream, "read1") else stream.read
@@ -111,10 +112,13 @@ def each_batch(stream: IO[bytes], handle: Callable[[list[bytes]], None],
         block = read(BLOCK)
         if not block:
             break
-        lines = (pending + block).split(b"\n")
+        data = pending + block
+        if b"\r" in data:
+            held = data.endswith(b"\r")  # \r\n or \r alone: the next block says
+            body = data[:-1] if held else data
+            data = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if held else b"")
+        lines = data.split(b"\n")
         pending = lines.pop()
-        if b"\r" in block:
-            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
         if lines:
             handle(lines)
             count += len(lines)
@@ -157,8 +161,10 @@ class MapAttempt:
         self.workdir = prepare_workdir(workdir=os.path.join(layout.scratch(attempt), "work"),
                                        conf=conf)
         path, start, length = splits.split_file(plan["splits"][index])
+        path = f"file:{os.path.abspath(path)}" if path else ""  # Hadoop gives a URI
         self.env = task_env(conf=conf, extra={
             "mapreduce_task_ismap": "true", "mapreduce_task_partition": index,
+            "mapreduce_job_maps": len(plan["splits"]),
             "map_input_file": path, "mapreduce_map_input_file": path,
             "mapreduce_map_input_start": start, "mapreduce_map_input_length": length,
             "map_input_start": start, "map_input_length": length,

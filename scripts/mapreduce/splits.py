@@ -114,6 +114,15 @@ def packed_splits(files: list[tuple[str, int]], count: int) -> list[list[Chunk]]
     return splits
 
 
+def nline_chunk(path: str, start: int, end: int) -> Chunk:
+    """A split of N lines. Hadoop's NLineInputFormat reports every split but a file's first
+    as starting one byte early (and the first one byte short): its numbering and the task's
+    environment follow those figures, the reading follows the lines."""
+    hadoop = (0, end - 1) if start == 0 else (start - 1, end - start)
+    return {"path": path, "start": start, "length": end - start,
+            "hadoop_start": hadoop[0], "hadoop_length": hadoop[1]}
+
+
 def nline_splits(files: list[tuple[str, int]], lines_per_map: int) -> list[list[Chunk]]:
     """NLineInputFormat: every `lines_per_map` lines of a file make one split."""
     splits: list[list[Chunk]] = []
@@ -124,11 +133,21 @@ def nline_splits(files: list[tuple[str, int]], lines_per_map: int) -> list[list[
                 offset += len(line)
                 lines += 1
                 if lines == lines_per_map:
-                    splits.append([{"path": path, "start": start, "length": offset - start}])
+                    splits.append([nline_chunk(path, start, offset)])
                     start, lines = offset, 0
         if lines:
-            splits.append([{"path": path, "start": start, "length": offset - start}])
+            splits.append([nline_chunk(path, start, offset)])
     return splits
+
+
+def hadoop_length(split: list[Chunk]) -> int:
+    return sum(c.get("hadoop_length", c["length"]) for c in split)
+
+
+def number_like_hadoop(splits: list[list[Chunk]]) -> list[list[Chunk]]:
+    """Hadoop numbers map tasks by split length, largest first (ties keep their order): the
+    number is the map-only part file's and the environment's."""
+    return sorted(splits, key=hadoop_length, reverse=True)
 
 
 def make_plan(inputs: list[str], mappers: int, conf: JobConf, packed: bool = False) -> dict:
@@ -136,11 +155,11 @@ def make_plan(inputs: list[str], mappers: int, conf: JobConf, packed: bool = Fal
         raise JobError("the number of map tasks must be at least 1", ExitCode.USAGE)
     files = [(path, os.path.getsize(path)) for path in expand_inputs(inputs)]
     if conf.input_format == NLINE_INPUT:
-        splits = nline_splits(files, conf.lines_per_map)
+        splits = number_like_hadoop(nline_splits(files, conf.lines_per_map))
     elif packed:
         splits = packed_splits(files, mappers)
     else:
-        splits = file_splits(files, mappers)
+        splits = number_like_hadoop(file_splits(files, mappers))
     if not splits:
         splits = [[]]  # no input at all: one map task over nothing, as Hadoop runs
     return {"mappers": mappers, "packed": packed, "inputs": list(inputs),
@@ -350,8 +369,9 @@ def split_file(split: list[Chunk]) -> tuple[str, int, int]:
     if not split:
         return "", 0, 0
     first = split[0]
-    return first["path"], first["start"], sum(c["length"] for c in split
-                                              if c["path"] == first["path"])
+    return (first["path"], first.get("hadoop_start", first["start"]),
+            sum(c.get("hadoop_length", c["length"]) for c in split
+                if c["path"] == first["path"]))
 
 
 def check_plan(plan: dict, inputs: list[str], mappers: int, packed: bool,

@@ -251,7 +251,7 @@ def test_task_environment_names_the_split(tmp_path):
             "\"$mapreduce_task_partition\" \"$mapreduce_task_attempt_id\"; cat >/dev/null")
     assert run_map(tmp_path, 1, "m1", mapper=show, reducers=0) == 0
     out = (tmp_path / "out" / "part-00001").read_bytes().decode()
-    assert f"file\t{tmp_path / 'in.txt'}" in out and "part\t1" in out
+    assert f"file\tfile:{tmp_path / 'in.txt'}" in out and "part\t1" in out
     assert "start\t20" in out
     assert "attempt\tattempt_" in out and "_m_000001_0" in out
 
