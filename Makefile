@@ -63,9 +63,10 @@ lint: tools $(VPY)
 	bash ci/test-chart.sh lint
 
 # ---- Hadoop Streaming compatibility and benchmarks --------------------------------------------
-# Hadoop's jars (pinned in tests/hadoop/pom.xml) go to $(CACHE_DIR)/hadoop-<version>/lib.
+# Hadoop's jars (pinned in ci/hadoop/pom.xml) go to $(CACHE_DIR)/hadoop-<version>/lib; Hadoop's
+# runner (ci/hadoop/hadoop_streaming.py) is on pytest's pythonpath (pyproject.toml).
 test-hadoop: $(VPY)
-	bash tests/hadoop/install-hadoop.sh >/dev/null
+	bash ci/hadoop/install-hadoop.sh >/dev/null
 	$(VPY) -m pytest -q tests/hadoop
 
 
@@ -74,9 +75,9 @@ BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_ARGS ?=
 # The benchmarks run as modules of the bench package from the repo root; the engine package
-# (scripts/mapreduce) and Hadoop's runner (hadoop_streaming, shared with tests/hadoop) are
-# found on this path.
-BENCH_RUN := PYTHONPATH=$(CURDIR):$(CURDIR)/scripts:$(CURDIR)/tests/hadoop $(BENCH_PY) -m
+# (scripts/mapreduce) and Hadoop's runner (ci/hadoop/hadoop_streaming.py, shared with
+# tests/hadoop) are found on this path.
+BENCH_RUN := PYTHONPATH=$(CURDIR):$(CURDIR)/scripts:$(CURDIR)/ci/hadoop $(BENCH_PY) -m
 
 # Built on the fastest CPython on PATH (bench/pick_python.py says why), so that the Python
 # peers are not slowed by an unoptimised build more than our scripts are.
@@ -97,7 +98,7 @@ bench:
 
 bench-peers: $(BENCH_PY)
 	command -v gawk >/dev/null || { apt-get update -qq && apt-get install -y -qq gawk; }
-	bash tests/hadoop/install-hadoop.sh >/dev/null
+	bash ci/hadoop/install-hadoop.sh >/dev/null
 	$(BENCH_RUN) bench.run $(BENCH_ARGS)
 
 # Job makespan on the local test cluster beside run-local on the same input.

@@ -1,7 +1,8 @@
 """Run Apache Hadoop Streaming in local mode (one JVM, local file system) from Python.
 
-Used by tests/hadoop and by bench/. The jars come from install-hadoop.sh (Maven Central,
-version pinned in pom.xml, cached outside the repo); the JVM is the `java` on PATH (or
+Used by tests/hadoop and by bench/, which import it as `hadoop_streaming` (pytest's pythonpath
+and the Makefile's PYTHONPATH name this directory). The jars come from install-hadoop.sh (Maven
+Central, version pinned in pom.xml, cached outside the repo); the JVM is the `java` on PATH (or
 $JAVA_HOME/bin/java), Java 17 on our machines.
 
 Java 17 and module access: Hadoop 3.4.2's local job runner, streaming, the local file
