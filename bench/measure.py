@@ -52,19 +52,34 @@ def process_table() -> dict[int, tuple[int, int]]:
     return table
 
 
-def tree_rss(root: int) -> int:
-    """The summed RSS, in bytes, of `root` and all its descendants now."""
-    table = process_table()
+def descendants(root: int, table: dict[int, tuple[int, int]]) -> list[int]:
+    """`root` and every process below it in `table`."""
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in table.items():
         children.setdefault(ppid, []).append(pid)
-    total, stack = 0, [root]
+    found, stack = [], [root]
     while stack:
         pid = stack.pop()
         if pid in table:
-            total += table[pid][1]
+            found.append(pid)
         stack.extend(children.get(pid, ()))
-    return total
+    return found
+
+
+def tree_rss(root: int) -> int:
+    """The summed RSS, in bytes, of `root` and all its descendants now."""
+    table = process_table()
+    return sum(table[pid][1] for pid in descendants(root, table))
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL a command's whole tree: its process group, and the processes below it that
+    started sessions of their own (run-local's tasks do), which the group's kill misses."""
+    for pid in descendants(root, process_table()):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(root, signal.SIGKILL)
 
 
 class Sampler(threading.Thread):
@@ -108,7 +123,7 @@ def measure(command: str, *, stdout: Path | None = None, timeout: float | None =
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_tree(proc.pid)
             proc.wait()
         wall = time.perf_counter() - start
         sampler.done.set()
