@@ -90,16 +90,24 @@ $(BENCH_PY): bench/requirements.txt bench/pick_python.py
 .PHONY: bench-venv
 bench-venv: $(BENCH_PY)
 
-# The peers first, while no test cluster runs beside them; then the cluster makespan.
-.PHONY: bench-peers
+# The peers and the shuffle first, while no test cluster runs beside them; then the cluster
+# makespan.
+.PHONY: bench-peers bench-shuffle
 bench:
 	$(MAKE) bench-peers
+	$(MAKE) bench-shuffle
 	$(MAKE) bench-cluster
 
 bench-peers: $(BENCH_PY)
 	command -v gawk >/dev/null || { apt-get update -qq && apt-get install -y -qq gawk; }
 	bash ci/hadoop/install-hadoop.sh >/dev/null
 	$(BENCH_RUN) bench.run $(BENCH_ARGS)
+
+# The shuffle's cost against R and M and the fixed cost of a task (run-local only); a --quick
+# in BENCH_ARGS makes it quick too.
+SHUFFLE_BENCH_ARGS ?= $(filter --quick,$(BENCH_ARGS))
+bench-shuffle: $(BENCH_PY)
+	$(BENCH_RUN) bench.shuffle $(SHUFFLE_BENCH_ARGS)
 
 # Job makespan on the local test cluster beside run-local on the same input.
 CLUSTER_BENCH_ARGS ?=

@@ -71,3 +71,50 @@ def scaling(runs: list[dict], table: dict[int, dict[str, dict]], target: Path) -
     fig.tight_layout()
     fig.savefig(target, dpi=110)
     plt.close(fig)
+
+
+def shuffle(document: dict, target: Path) -> None:
+    """The shuffle benchmark: wall time and intermediate files against R and against M, and
+    the fixed cost of a map and a reduce task."""
+    plt = pyplot()
+    sweeps = [(key, document[key]) for key in ("reducers", "mappers") if document.get(key)]
+    fixed = document.get("fixed")
+    panels = len(sweeps) + (1 if fixed else 0)
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.2), squeeze=False)
+    for ax, (key, section) in zip(axes[0], sweeps):
+        other = "mappers" if key == "reducers" else "reducers"
+        rows = [r for r in section["rows"] if r["agrees"]]
+        xs = [r[key] for r in rows]
+        ax.plot(xs, [r["wall_s"] for r in rows], "o-", color="C0", label="wall time")
+        for r in rows:
+            ax.annotate(f"{r['ratio']}x", (r[key], r["wall_s"]), textcoords="offset points",
+                        xytext=(0, 6), ha="center", fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{key} ({other} = {section[other]})")
+        ax.set_ylabel("wall s", color="C0")
+        ax.set_ylim(bottom=0)
+        ax.margins(y=0.15)  # room for the ratio labels
+        files = ax.twinx()
+        files.plot(xs, [max(r["intermediate_files"], 1) for r in rows], "s--", color="C1",
+                   label="intermediate files")
+        files.set_yscale("log")
+        files.set_ylabel("intermediate files per job", color="C1")
+        ax.set_title(f"run-local against {key}")
+    if fixed:
+        ax = axes[0][-1]
+        kinds = [("map task", "map_task"), ("reduce task", "reduce_task"), ("either", "task")]
+        walls = [fixed.get(f"{k}_s") or 0 for _, k in kinds]
+        cpus = [fixed.get(f"{k}_cpu_s") or 0 for _, k in kinds]
+        positions = range(len(kinds))
+        ax.bar([p - 0.2 for p in positions], walls, 0.4, label="wall s")
+        ax.bar([p + 0.2 for p in positions], cpus, 0.4, label="CPU s")
+        ax.set_xticks(list(positions))
+        ax.set_xticklabels([name for name, _ in kinds])
+        ax.set_ylabel("seconds per task")
+        ax.set_title(f"Fixed cost per task, empty input ({fixed['tasks']} tasks)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+    plt.close(fig)

@@ -1,5 +1,6 @@
-"""The word-count benchmark's report: results.md (tables, headline ratios), the headline
-written back into results.json and bench/README.md, and the plots (bench/plots.py)."""
+"""The benchmarks' reports. The word count's: results.md (tables, headline ratios), the
+headline written back into results.json and bench/README.md, and its plots. The shuffle's:
+shuffle.md and its plot. The plots themselves are drawn by bench/plots.py."""
 from __future__ import annotations
 
 import json
@@ -51,8 +52,8 @@ def python_note(builds: list[dict]) -> str:
 def introduction(document: dict) -> list[str]:
     m = document["machine"]
     return ["# Word-count benchmark results", "",
-            f"Generated {document['generated']} by `python -m bench.run`"
-            f"{' --quick' if document.get('quick') else ''}. Machine: "
+            f"Generated {document['generated']} by `python -m bench.run"
+            f"{' --quick' if document.get('quick') else ''}`. Machine: "
             f"{m['cpus']} CPUs ({m['cpu']}), Python {m['python']}, {m['java']}, Hadoop "
             f"{m['hadoop']}.{python_note(m.get('python_builds', []))}", "",
             "Throughput = input MB (10^6 bytes) / wall seconds. *ratio* = our best run-local "
@@ -183,3 +184,100 @@ def update_readme(results_dir: Path, headline_lines: list[str]) -> None:
     tail = rest.split(HEADLINE_END, 1)[1]
     readme.write_text(head + HEADLINE_START + "\n" + "\n".join(headline_lines) + "\n"
                       + HEADLINE_END + tail)
+
+
+# ---- the shuffle benchmark (bench/shuffle.py) ----------------------------------------------
+
+SHUFFLE_GOAL = 1.5  # the cost of R = 1000 at most this many times that of R = 1
+
+
+def output_note(row: dict) -> str:
+    return "agrees" if row["agrees"] else "DOES NOT COUNT: " + " ".join(row["check"][:120].split())
+
+
+def sweep_rows(rows: list[dict], *, first: str) -> list[str]:
+    lines = [f"| mappers | map tasks | reducers | wall s | ratio to {first} | CPU s "
+             "| intermediate files | intermediate MB | task logs | tree RSS MB | output |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['mappers']} | {r['map_tasks']} | {r['reducers']} | {r['wall_s']} | "
+                     f"{r['ratio'] if r['ratio'] is not None else '-'} | {r['cpu_s']} | "
+                     f"{r['intermediate_files']} | {r['intermediate_mb']} | {r['log_files']} | "
+                     f"{r['peak_tree_rss_mb']} | {output_note(r)} |")
+    return lines + [""]
+
+
+def shuffle_goal(rows: list[dict]) -> list[str]:
+    """Whether the largest R stays within SHUFFLE_GOAL of R = 1."""
+    last = rows[-1] if rows else None
+    if not last or last["reducers"] != 1000 or rows[0]["reducers"] != 1:
+        return []
+    if last["ratio"] is None:
+        return ["Goal, R = 1000 within 1.5x of R = 1: no valid measurement.", ""]
+    met = "met" if last["ratio"] <= SHUFFLE_GOAL else "not met"
+    return [f"Goal, R = 1000 within {SHUFFLE_GOAL}x of R = 1: {last['ratio']}x, {met}.", ""]
+
+
+def fixed_lines(fixed: dict) -> list[str]:
+    n = fixed["tasks"]
+    lines = ["## Fixed cost of a task (empty input, one task at a time)", "",
+             f"run-local on an empty file with `--parallel 1`"
+             f"{' and `--packed` (exactly M map tasks)' if fixed.get('packed') else ''}; "
+             f"M = R = 1 against {n} map tasks, {n} reduce tasks, or both. Per task = the "
+             "difference in time over the difference in tasks.", "",
+             "| mappers | map tasks | reducers | wall s | CPU s | output |",
+             "|---:|---:|---:|---:|---:|---|"]
+    for r in fixed["rows"]:
+        lines.append(f"| {r['mappers']} | {r['map_tasks']} | {r['reducers']} | {r['wall_s']} "
+                     f"| {r['cpu_s']} | {output_note(r)} |")
+    lines.append("")
+
+    def cost(key: str) -> str:
+        wall, cpu = fixed.get(f"{key}_s"), fixed.get(f"{key}_cpu_s")
+        return "no valid measurement" if wall is None else f"{wall} s wall, {cpu} s CPU"
+
+    if "job_s" in fixed:
+        lines += [f"- a map task: {cost('map_task')}",
+                  f"- a reduce task: {cost('reduce_task')}",
+                  f"- a task of either kind (M = R = {n} against M = R = 1): {cost('task')}",
+                  f"- a whole job with M = R = 1: {fixed['job_s']} s", ""]
+    return lines
+
+
+def shuffle_report(json_path: Path, results_dir: Path) -> None:
+    """shuffle.md and shuffle.png from shuffle.json."""
+    document = json.loads(json_path.read_text())
+    m = document["machine"]
+    data = document.get("input")
+    lines = ["# Shuffle scaling", "",
+             f"Generated {document['generated']} by `python -m bench.shuffle"
+             f"{' --quick' if document.get('quick') else ''}`. Machine: {m['cpus']} CPUs "
+             f"({m['cpu']}), Python {m['python']}.", ""]
+    if data:
+        lines += [f"Input: {size_label(data['bytes'])} of `scripts/gentext.py --seed "
+                  f"{data['seed']}` ({data['words']} words, {data['distinct_words']} distinct). "
+                  "Wall time of the whole `scripts/run-local` job; *ratio* = this run's wall "
+                  "time / the first run's of the same table, in the same invocation. "
+                  "Intermediate files: what the job left in its work directory "
+                  "(`--keep-work`), task logs counted apart. A time counts only if the output "
+                  "agrees with the independently computed counts.", ""]
+    for key, other in (("reducers", "mappers"), ("mappers", "reducers")):
+        section = document.get(key)
+        if not section:
+            continue
+        rows, letter = section["rows"], key[0].upper()
+        first = f"{letter} = {rows[0][key]}" if rows else "-"
+        lines += [f"## Cost against {letter} ({other} = {section[other]})", ""]
+        lines += sweep_rows(rows, first=first)
+        if key == "reducers":
+            lines += shuffle_goal(rows)
+    if document.get("fixed"):
+        lines += fixed_lines(document["fixed"])
+    commands = [r["command"] for key in ("reducers", "mappers", "fixed")
+                for r in (document.get(key) or {}).get("rows", [])[:1]]
+    if commands:
+        lines += ["Commands (the first of each table; paths relative to the repo):", ""]
+        lines += [f"- `{c[:400]}`" for c in commands]
+    (results_dir / "shuffle.md").write_text("\n".join(lines) + "\n")
+    plots.shuffle(document, results_dir / "shuffle.png")
+    log(f"wrote {results_dir}/shuffle.md, shuffle.json, shuffle.png")

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import hadoop_streaming  # Hadoop's runner, shared with the Hadoop compatibility test
 from bench.check import Counts, parse_job_output, parse_tsv_files, parse_uniq_c, part_files
 from bench.common import BENCH, CACHE, PY, ROOT, RUN_LOCAL, SCRIPTS, q
 
@@ -51,7 +50,9 @@ def engine_sources() -> tuple[Path, ...]:
 def portable(command: str) -> str:
     """A command line as the report shows it: no paths of this machine."""
     command = command.replace(str(ROOT) + "/", "").replace(str(CACHE), "$CACHE_DIR")
-    if shutil.which("java"):
+    if "java" in command and shutil.which("java"):
+        import hadoop_streaming
+
         command = command.replace(q(hadoop_streaming.java_executable()), "java")
     return command
 
@@ -109,6 +110,10 @@ def spark_build(mode: str) -> Build:
 
 
 def hadoop_build(data: Path, out: Path) -> str:
+    # Hadoop's runner, shared with the Hadoop compatibility test; imported here, so that the
+    # benchmarks without Hadoop run without it on the path.
+    import hadoop_streaming
+
     lib = hadoop_streaming.ensure_installed()
     mapper, reducer = q(PY, MAPPER), q(PY, REDUCER)
     conf = {"hadoop.tmp.dir": str(out / "hadoop-tmp"),
