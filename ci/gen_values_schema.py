@@ -3,7 +3,7 @@
 
 values.yaml says everything about a value next to it:
   # @schema {"minimum": 1}        constraints, as JSON (above the `# --` line, where helm-docs
-                                   does not read them)
+                                   does not read them; several @schema lines are joined)
   # -- (int) Text of the value.    helm-docs' description: the schema's description, and the type
                                    of a value whose default is null
   key: default                     the default gives the type; a map is a strict object
@@ -99,7 +99,7 @@ def comments_by_key(text: str) -> dict[str, list[str]]:
 
 def parse_comment(key: str, lines: list[str]) -> tuple[dict, str, str | None]:
     """(the @schema constraints, the helm-docs description, the helm-docs type) of one key."""
-    schema: dict = {}
+    schema_text: list[str] = []
     description: list[str] = []
     hint = None
     for line in lines:
@@ -107,10 +107,7 @@ def parse_comment(key: str, lines: list[str]) -> tuple[dict, str, str | None]:
             if description:
                 raise SchemaError(f"{key}: put `# @schema` above the `# --` line (helm-docs "
                                   "would print it)")
-            try:
-                schema.update(json.loads(line[len("@schema"):]))
-            except ValueError as error:
-                raise SchemaError(f"{key}: @schema is not JSON: {error}") from None
+            schema_text.append(line[len("@schema"):])
         elif line.startswith("--"):
             text = line[2:].strip()
             match = re.match(r"\((\w+)\)\s*", text)
@@ -120,6 +117,10 @@ def parse_comment(key: str, lines: list[str]) -> tuple[dict, str, str | None]:
             description = [text]
         elif description:
             description.append(line)
+    try:
+        schema = json.loads(" ".join(schema_text)) if schema_text else {}
+    except ValueError as error:
+        raise SchemaError(f"{key}: @schema is not JSON: {error}") from None
     return schema, " ".join(description).strip(), hint
 
 

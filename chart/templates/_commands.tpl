@@ -43,6 +43,12 @@ the image's built-in script B. */}}
 {{- if or .Values.mapperScript .Values.reducerScript .Values.combinerScript }}true{{ end }}
 {{- end }}
 
+{{/* Usage: include "mapreduce.hasEtc" . -- "true" when the pods mount /etc/mapreduce (the
+user's scripts or files). */}}
+{{- define "mapreduce.hasEtc" -}}
+{{- if or (include "mapreduce.hasScripts" .) .Values.files }}true{{ end }}
+{{- end }}
+
 {{/* Usage: include "mapreduce.taskArgs" . | fromJsonArray -- the arguments that place a task
 in this run: the job directory and the task's index. */}}
 {{- define "mapreduce.taskArgs" -}}
@@ -53,4 +59,50 @@ in this run: the job directory and the task's index. */}}
 podFailurePolicy relies on, for the engine's map and reduce tasks. */}}
 {{- define "mapreduce.exitCodeArgs" -}}
 {{- toJson (list "--bad-input-exit-code" (int .Values.badInputExitCode) "--map-stage-failed-exit-code" (int .Values.mapStageFailedExitCode)) }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.jobProperties" . | fromJson -- the job's properties by Hadoop's
+names: `jobConf` and the properties of the values that stand for Hadoop Streaming options. */}}
+{{- define "mapreduce.jobProperties" -}}
+{{- $props := dict }}
+{{- range $name, $value := .Values.jobConf }}
+{{- $_ := set $props $name (toString $value) }}
+{{- end }}
+{{- with .Values.inputFormat }}
+{{- $_ := set $props "mapred.input.format.class" . }}
+{{- end }}
+{{- with .Values.outputFormat }}
+{{- $_ := set $props "mapred.output.format.class" . }}
+{{- end }}
+{{- with .Values.partitioner }}
+{{- $_ := set $props "mapred.partitioner.class" . }}
+{{- end }}
+{{- if .Values.outputCompression }}
+{{- $_ := set $props "mapreduce.output.fileoutputformat.compress" "true" }}
+{{- $_ := set $props "mapreduce.output.fileoutputformat.compress.codec" "org.apache.hadoop.io.compress.GzipCodec" }}
+{{- end }}
+{{- toJson $props }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.filesDir" . -- where the `files` ConfigMap is mounted. */}}
+{{- define "mapreduce.filesDir" -}}
+/etc/mapreduce/files
+{{- end }}
+
+{{/* Usage: include "mapreduce.jobArgs" . | fromJsonArray -- the job's settings for the tasks
+that run user commands, as run-local passes them: `-D NAME=VALUE`, `--cmdenv NAME=VALUE` and
+`--file PATH`, each sorted by name. */}}
+{{- define "mapreduce.jobArgs" -}}
+{{- $args := list }}
+{{- $props := include "mapreduce.jobProperties" . | fromJson }}
+{{- range $name := keys $props | sortAlpha }}
+{{- $args = concat $args (list "-D" (printf "%s=%s" $name (get $props $name))) }}
+{{- end }}
+{{- range $name := keys .Values.cmdenv | sortAlpha }}
+{{- $args = concat $args (list "--cmdenv" (printf "%s=%s" $name (get $.Values.cmdenv $name | toString))) }}
+{{- end }}
+{{- range $name := keys .Values.files | sortAlpha }}
+{{- $args = concat $args (list "--file" (printf "%s/%s" (include "mapreduce.filesDir" $) $name)) }}
+{{- end }}
+{{- toJson $args }}
 {{- end }}

@@ -92,3 +92,8 @@ it carries the namespace). */}}
 {{- define "mapreduce.scriptsName" -}}
 {{- printf "%s-scripts" (include "mapreduce.fullname" .) }}
 {{- end }}
+
+{{/* Usage: include "mapreduce.filesName" . -- the ConfigMap of the job's side files. */}}
+{{- define "mapreduce.filesName" -}}
+{{- printf "%s-files" (include "mapreduce.fullname" .) }}
+{{- end }}

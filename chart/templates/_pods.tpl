@@ -149,11 +149,26 @@ escaped like arguments: Kubernetes expands `$(NAME)` in env values too. */}}
   persistentVolumeClaim:
     claimName: {{ include "mapreduce.claimName" . }}
 {{ include "mapreduce.tmpVolume" . }}
-{{- if include "mapreduce.hasScripts" . }}
-- name: scripts
-  configMap:
-    name: {{ include "mapreduce.scriptsName" . }}
+{{- if include "mapreduce.hasEtc" . }}
+# One projected volume: the files' directory inside the scripts' one (a mount inside a
+# configMap mount would need a directory in a read-only volume).
+- name: etc
+  projected:
     defaultMode: 0444
+    sources:
+      {{- if include "mapreduce.hasScripts" . }}
+      - configMap:
+          name: {{ include "mapreduce.scriptsName" . }}
+      {{- end }}
+      {{- with .Values.files }}
+      - configMap:
+          name: {{ include "mapreduce.filesName" $ }}
+          items:
+            {{- range $name := keys . | sortAlpha }}
+            - key: {{ $name | quote }}
+              path: {{ printf "files/%s" $name | quote }}
+            {{- end }}
+      {{- end }}
 {{- end }}
 {{- end }}
 
@@ -163,8 +178,8 @@ escaped like arguments: Kubernetes expands `$(NAME)` in env values too. */}}
   mountPath: {{ .Values.storage.mountPath }}
 - name: tmp
   mountPath: /tmp
-{{- if include "mapreduce.hasScripts" . }}
-- name: scripts
+{{- if include "mapreduce.hasEtc" . }}
+- name: etc
   mountPath: /etc/mapreduce
   readOnly: true
 {{- end }}

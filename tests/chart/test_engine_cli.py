@@ -64,12 +64,16 @@ def test_engine_accepts_the_chart_args(path):
         seen.add(args[0])
         if args[0] in ("map-task", "shuffle", "reduce-task"):
             assert ns["index"] == 1, where
-        if args[0] in ("map-task", "reduce-task"):
-            assert ns["attempt"] == "wc-map-r1-1-abcde", where
         if args[0] == "map-task":
             assert ns["mappers"] == values["mappers"] and ns["reducers"] == values["reducers"]
         if args[0] in ("map-task", "reduce-task"):
+            assert ns["attempt"] == "wc-map-r1-1-abcde", where
             assert ns["bad_input_exit_code"] == values["badInputExitCode"], where
             assert ns["map_stage_failed_exit_code"] == values["mapStageFailedExitCode"], where
+            properties = dict(ns["properties"])
+            for name, value in values.get("jobConf", {}).items():
+                assert properties[name] == str(value), where
+            assert dict(ns["cmdenv"]) == {k: str(v) for k, v in values.get("cmdenv", {}).items()}, where
+            assert ns["files"] == [f"/etc/mapreduce/files/{n}" for n in sorted(values.get("files", {}))]
     assert "map-task" in seen
     assert ("shuffle" in seen and "reduce-task" in seen) == (values["reducers"] > 0)

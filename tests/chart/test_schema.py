@@ -40,6 +40,13 @@ BAD = [
     (["--set", "tests.enabled=yes"], "enabled"),
     (["--set", "sortBuffer=lots"], "sortBuffer"),
     (["--set", "extraEnv.bad-name=1"], "bad-name"),
+    (["--set", "inputFormat=org.apache.hadoop.mapred.SequenceFileInputFormat"], "inputFormat"),
+    (["--set", "outputFormat=org.apache.hadoop.mapred.SequenceFileOutputFormat"], "outputFormat"),
+    (["--set", "partitioner=com.example.MyPartitioner"], "partitioner"),
+    (["--set", "outputCompression=gzip"], "outputCompression"),
+    (["--set", "cmdenv.bad-name=1"], "bad-name"),
+    (["--set", "files.sub/dir=1"], "sub/dir"),
+    (["--set", "jobConf.bad name=1"], "bad name"),
 ]
 
 # Caught by the templates (not expressible in the schema), also with a message naming the field.
@@ -48,6 +55,9 @@ BAD_TEMPLATE = [
     (["--set", "badInputExitCode=66"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "mapStageFailedExitCode=65"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "input.paths={/etc/passwd}"], "input.paths"),
+    (["--set", r"jobConf.mapreduce\.job\.reduces=3"], "jobConf.mapreduce.job.reduces: set the chart value reducers"),
+    (["--set", r"jobConf.mapred\.partitioner\.class=x"], "jobConf.mapred.partitioner.class: set the chart value partitioner"),
+    (["--set", r"jobConf.mapred\.output\.compress=true"], "outputCompression"),
     (["--set", "input.sample.enabled=false"], "input"),
     (["--set", "storage.nfs.server=nfs1"], "storage.nfs"),
     (["--set", "storage.existingClaim=data", "--set", "storage.nfs.server=nfs1", "--set", "storage.nfs.path=/x"],
@@ -129,8 +139,9 @@ def test_set_file_script_is_shipped_and_used(tmp_path):
     assert args[args.index("--mapper") + 1] == "python3 /etc/mapreduce/mapper.py"
     # the reducer and combiner stay the built-in ones
     assert args[args.index("--combiner") + 1] == "python3 /opt/mapreduce/reducer.py"
-    assert {"name": "scripts", "mountPath": "/etc/mapreduce", "readOnly": True} in pod["containers"][0]["volumeMounts"]
-    assert any(v.get("configMap", {}).get("name") == cm["metadata"]["name"] for v in pod["volumes"])
+    assert {"name": "etc", "mountPath": "/etc/mapreduce", "readOnly": True} in pod["containers"][0]["volumeMounts"]
+    (etc,) = [v for v in pod["volumes"] if v["name"] == "etc"]
+    assert etc["projected"]["sources"] == [{"configMap": {"name": cm["metadata"]["name"]}}]
 
 
 def load_generator():
@@ -173,6 +184,8 @@ def test_schema_lines_below_the_helm_docs_line_are_refused():
     constraints, description, hint = gen.parse_comment(
         "parallelism", ['@schema {"minimum": 0}', "-- (int) Map pods", "running at once."])
     assert constraints == {"minimum": 0} and description == "Map pods running at once." and hint == "integer"
+    constraints, _, _ = gen.parse_comment("x", ['@schema {"minimum": 0,', '@schema "maximum": 9}', "-- X."])
+    assert constraints == {"minimum": 0, "maximum": 9}
 
 
 def test_nullable_values_are_not_required():
