@@ -10,6 +10,7 @@
 Every step is safe to run again, or twice at once. Job settings are Hadoop properties
 (-D NAME=VALUE), the same ones run-local and the chart take.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,38 +19,74 @@ import os
 import signal
 import sys
 import time
-from typing import Optional
 
 from mapreduce.commit import commit_job, unique_suffix
 from mapreduce.layout import JobLayout
-from mapreduce.settings import (DEFAULT_MAPPER, DEFAULT_REDUCER, MAX_ATTEMPTS, POLL_SECONDS,
-                                ExitCode, JobConf, JobError, normalize_properties,
-                                parse_property)
+from mapreduce.settings import (
+    DEFAULT_MAPPER,
+    DEFAULT_REDUCER,
+    MAX_ATTEMPTS,
+    POLL_SECONDS,
+    ExitCode,
+    JobConf,
+    JobError,
+    normalize_properties,
+    parse_property,
+)
 
 
 def add_job_options(parser: argparse.ArgumentParser) -> None:
     """The options that make a JobConf; run-local's Hadoop-style parser adds the same."""
-    parser.add_argument("-D", dest="properties", action="append", default=[],
-                        type=parse_property, metavar="NAME=VALUE", help="a job property")
-    parser.add_argument("--cmdenv", action="append", default=[], type=parse_property,
-                        metavar="NAME=VALUE", help="environment of the user's commands")
-    parser.add_argument("--file", dest="files", action="append", default=[], metavar="PATH",
-                        help="a file linked into each task's working directory")
-    parser.add_argument("--bad-input-exit-code", type=int, default=ExitCode.BAD_INPUT,
-                        help="a mapper exit code that fails its task at once (no retries)")
-    parser.add_argument("--map-stage-failed-exit-code", type=int,
-                        default=ExitCode.MAP_STAGE_FAILED,
-                        help="what reduce-task exits with when the map stage failed for good")
+    parser.add_argument(
+        "-D",
+        dest="properties",
+        action="append",
+        default=[],
+        type=parse_property,
+        metavar="NAME=VALUE",
+        help="a job property",
+    )
+    parser.add_argument(
+        "--cmdenv",
+        action="append",
+        default=[],
+        type=parse_property,
+        metavar="NAME=VALUE",
+        help="environment of the user's commands",
+    )
+    parser.add_argument(
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file linked into each task's working directory",
+    )
+    parser.add_argument(
+        "--bad-input-exit-code",
+        type=int,
+        default=ExitCode.BAD_INPUT,
+        help="a mapper exit code that fails its task at once (no retries)",
+    )
+    parser.add_argument(
+        "--map-stage-failed-exit-code",
+        type=int,
+        default=ExitCode.MAP_STAGE_FAILED,
+        help="what reduce-task exits with when the map stage failed for good",
+    )
 
 
 def job_conf(args: argparse.Namespace) -> JobConf:
-    conf = JobConf(mapper=getattr(args, "mapper", DEFAULT_MAPPER),
-                   reducer=getattr(args, "reducer", DEFAULT_REDUCER),
-                   combiner=getattr(args, "combiner", "") or "",
-                   properties=normalize_properties(args.properties),
-                   cmdenv=dict(args.cmdenv), files=tuple(args.files),
-                   bad_input_exit_code=args.bad_input_exit_code,
-                   map_stage_failed_exit_code=args.map_stage_failed_exit_code)
+    conf = JobConf(
+        mapper=getattr(args, "mapper", DEFAULT_MAPPER),
+        reducer=getattr(args, "reducer", DEFAULT_REDUCER),
+        combiner=getattr(args, "combiner", "") or "",
+        properties=normalize_properties(args.properties),
+        cmdenv=dict(args.cmdenv),
+        files=tuple(args.files),
+        bad_input_exit_code=args.bad_input_exit_code,
+        map_stage_failed_exit_code=args.map_stage_failed_exit_code,
+    )
     conf.validate()
     return conf
 
@@ -61,8 +98,11 @@ def default_attempt(kind: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     doc = __doc__ or ""
     parser = argparse.ArgumentParser(
-        prog="python3 -m mapreduce", description=doc.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc.split("\n\n", 1)[1])
+        prog="python3 -m mapreduce",
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc.split("\n\n", 1)[1],
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("plan", help="print the split plan as JSON")
@@ -81,18 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--job-dir", required=True, help="the job's working directory")
         p.add_argument("--index", type=int, required=True, help="the task's index")
         p.add_argument("--reducers", type=int, required=True)
-        p.add_argument("--attempt", default=default_attempt(kind),
-                       help="an id unique to this attempt (a pod name)")
+        p.add_argument(
+            "--attempt",
+            default=default_attempt(kind),
+            help="an id unique to this attempt (a pod name)",
+        )
         p.add_argument("--output", help="the job's output directory")
         add_job_options(p)
 
     p = sub.add_parser("map-task", help="run one map task (or, with --stride, several)")
     task_options(p, "map")
     p.add_argument("--mappers", type=int, required=True, help="map tasks (a hint)")
-    p.add_argument("--packed", action="store_true",
-                   help="exactly --mappers splits, small files packed together")
-    p.add_argument("--stride", type=int, default=0,
-                   help="run split INDEX, INDEX+STRIDE, ... (STRIDE map pods share the plan)")
+    p.add_argument(
+        "--packed",
+        action="store_true",
+        help="exactly --mappers splits, small files packed together",
+    )
+    p.add_argument(
+        "--stride",
+        type=int,
+        default=0,
+        help="run split INDEX, INDEX+STRIDE, ... (STRIDE map pods share the plan)",
+    )
     p.add_argument("--mapper", default=DEFAULT_MAPPER, help="mapper command line")
     p.add_argument("--combiner", default="", help="combiner command line (optional)")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -100,15 +150,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shuffle", help="wait for the map stage, merge one partition")
     p.add_argument("--job-dir", required=True)
     p.add_argument("--index", type=int, required=True, help="the reduce partition")
-    p.add_argument("--max-attempts", type=int, default=MAX_ATTEMPTS,
-                   help="a map task with this many failed attempts has failed for good")
+    p.add_argument(
+        "--max-attempts",
+        type=int,
+        default=MAX_ATTEMPTS,
+        help="a map task with this many failed attempts has failed for good",
+    )
     p.add_argument("--timeout", type=float, default=0, help="seconds; 0 waits for ever")
-    p.add_argument("--poll", type=float, default=POLL_SECONDS,
-                   help="seconds between checks")
+    p.add_argument("--poll", type=float, default=POLL_SECONDS, help="seconds between checks")
     p.add_argument("--output", required=True, help="the merged file to write")
-    p.add_argument("--defer-failure", action="store_true",
-                   help="on a failed map stage, leave OUTPUT.failed for reduce-task (which "
-                        "then exits with --map-stage-failed-exit-code) and exit 0")
+    p.add_argument(
+        "--defer-failure",
+        action="store_true",
+        help="on a failed map stage, leave OUTPUT.failed for reduce-task (which "
+        "then exits with --map-stage-failed-exit-code) and exit 0",
+    )
 
     p = sub.add_parser("reduce-task", help="run one reduce task")
     task_options(p, "reduce")
@@ -126,20 +182,32 @@ def build_parser() -> argparse.ArgumentParser:
 def run_step(args: argparse.Namespace) -> int:
     if args.command == "fetch-input":
         from mapreduce.download import fetch_input
-        for path in fetch_input(dest=args.dest, urls=tuple(args.url),
-                                sample_bytes=args.sample_bytes, sample_seed=args.sample_seed):
+
+        for path in fetch_input(
+            dest=args.dest,
+            urls=tuple(args.url),
+            sample_bytes=args.sample_bytes,
+            sample_seed=args.sample_seed,
+        ):
             print(path)
         return 0
     if args.command == "shuffle":
         from mapreduce.shuffle import shuffle
-        return shuffle(layout=JobLayout(args.job_dir), index=args.index,
-                       max_attempts=args.max_attempts, timeout=args.timeout,
-                       output=args.output, poll=args.poll, defer_failure=args.defer_failure)
+
+        return shuffle(
+            layout=JobLayout(args.job_dir),
+            index=args.index,
+            max_attempts=args.max_attempts,
+            timeout=args.timeout,
+            output=args.output,
+            poll=args.poll,
+            defer_failure=args.defer_failure,
+        )
     conf = job_conf(args)
     if args.command == "plan":
         from mapreduce.splits import make_plan
-        json.dump(make_plan(args.inputs, args.mappers, conf, args.packed), sys.stdout,
-                  indent=1)
+
+        json.dump(make_plan(args.inputs, args.mappers, conf, args.packed), sys.stdout, indent=1)
         print()
         return 0
     if getattr(args, "reducers", 0) < 0:
@@ -147,29 +215,48 @@ def run_step(args: argparse.Namespace) -> int:
     layout = JobLayout(args.job_dir)
     if args.command == "map-task":
         from mapreduce.maptask import map_task
-        return map_task(layout=layout, conf=conf, inputs=args.inputs, mappers=args.mappers,
-                        reducers=args.reducers, index=args.index, attempt=args.attempt,
-                        output=args.output, stride=args.stride, packed=args.packed)
+
+        return map_task(
+            layout=layout,
+            conf=conf,
+            inputs=args.inputs,
+            mappers=args.mappers,
+            reducers=args.reducers,
+            index=args.index,
+            attempt=args.attempt,
+            output=args.output,
+            stride=args.stride,
+            packed=args.packed,
+        )
     if args.command == "reduce-task":
         from mapreduce.reducetask import reduce_task
+
         if not args.output:
             raise JobError("reduce-task needs --output", ExitCode.USAGE)
-        return reduce_task(layout=layout, conf=conf, index=args.index,
-                           reducers=args.reducers, attempt=args.attempt, output=args.output,
-                           merged=args.input)
+        return reduce_task(
+            layout=layout,
+            conf=conf,
+            index=args.index,
+            reducers=args.reducers,
+            attempt=args.attempt,
+            output=args.output,
+            merged=args.input,
+        )
     if args.command == "commit-job":
-        done = commit_job(layout=layout, output=args.output, reducers=args.reducers,
-                          suffix=conf.output_suffix)
+        done = commit_job(
+            layout=layout, output=args.output, reducers=args.reducers, suffix=conf.output_suffix
+        )
         print("committed" if done else "not every task has committed yet")
         return 0 if done else 1
     raise AssertionError(args.command)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM (pod deletion, a runner's stop) ends the attempt without recording a failure:
     # it is the platform's decision, not the task's.
     from mapreduce.tasks import stop_all
+
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, stop_all)
     started = time.monotonic()
@@ -181,6 +268,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except OSError as error:
         if error.errno == 28:
             from mapreduce.commit import no_space_error
+
             where = getattr(args, "job_dir", None) or getattr(args, "dest", None) or "."
             message = no_space_error(error, where)
             sys.stderr.write(f"mapreduce {args.command}: {message}\n")

@@ -1,5 +1,6 @@
 """Atomic and durable writes: attempt directories renamed into place, fsync before a rename
 publishes, and the job commit (_SUCCESS once every task has committed)."""
+
 from __future__ import annotations
 
 import errno
@@ -49,9 +50,13 @@ def write_json_atomic(path: str, data: Any) -> None:
     fsync_path(os.path.dirname(path) or ".")
 
 
-def read_json(path: str) -> Any:
+def read_json(path: str) -> dict:
+    """One of the engine's JSON records (always an object)."""
     with open(path) as f:
-        return json.load(f)
+        data = json.load(f)
+    if not isinstance(data, dict):
+        raise JobError(f"{path}: not one of the engine's records")
+    return data
 
 
 def commit_dir(scratch: str, final: str) -> bool:
@@ -103,8 +108,14 @@ def merge_counters(into: dict, other: dict) -> dict:
     return into
 
 
-def commit_job(*, layout: JobLayout, output: str, reducers: int, suffix: str = "",
-               remove_intermediate: bool = False) -> bool:
+def commit_job(
+    *,
+    layout: JobLayout,
+    output: str,
+    reducers: int,
+    suffix: str = "",
+    remove_intermediate: bool = False,
+) -> bool:
     """Write OUT/_SUCCESS if every task has committed and published; True if it exists."""
     success = success_file(output)
     if os.path.exists(success):
@@ -116,8 +127,9 @@ def commit_job(*, layout: JobLayout, output: str, reducers: int, suffix: str = "
     kind, count = ("m", maps) if reducers == 0 else ("r", reducers)
     parts = [part_name(i, suffix) for i in range(count)]
     for i, part in enumerate(parts):
-        if not (os.path.exists(layout.task_file(kind, i))
-                and os.path.exists(os.path.join(output, part))):
+        if not (
+            os.path.exists(layout.task_file(kind, i)) and os.path.exists(os.path.join(output, part))
+        ):
             return False
     counters: dict = {}
     attempts: dict = {"map": {}, "reduce": {}}
@@ -126,12 +138,20 @@ def commit_job(*, layout: JobLayout, output: str, reducers: int, suffix: str = "
             report = read_json(layout.task_file(letter, i))
             attempts[stage][os.path.basename(layout.task_dir(letter, i))] = report["attempt"]
             merge_counters(counters, report["counters"])
-    write_json_atomic(success, {
-        "mappers": maps, "reducers": reducers, "parts": parts, "counters": counters,
-        "attempts": attempts, "inputs": plan["inputs"], "total_bytes": plan["total_bytes"],
-        "splits": plan["splits"],
-        "committed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    })
+    write_json_atomic(
+        success,
+        {
+            "mappers": maps,
+            "reducers": reducers,
+            "parts": parts,
+            "counters": counters,
+            "attempts": attempts,
+            "inputs": plan["inputs"],
+            "total_bytes": plan["total_bytes"],
+            "splits": plan["splits"],
+            "committed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
     if remove_intermediate:
         for stage in ("map", "reduce", "_temporary"):
             shutil.rmtree(os.path.join(layout.job_dir, stage), ignore_errors=True)
@@ -145,5 +165,8 @@ def no_space_error(error: OSError, where: str) -> JobError:
         free = stat.f_bavail * stat.f_frsize
     except OSError:
         free = -1
-    return JobError(f"no space left on the volume holding {where} ({free / 1e6:.1f} MB free): "
-                    f"{error.filename or ''}", ExitCode.NO_SPACE)
+    return JobError(
+        f"no space left on the volume holding {where} ({free / 1e6:.1f} MB free): "
+        f"{error.filename or ''}",
+        ExitCode.NO_SPACE,
+    )

@@ -1,11 +1,11 @@
 """The input pre-stage: URLs downloaded once per run into a directory on the shared volume
 (one downloader, the other pods wait for its result), and the generated sample text."""
+
 from __future__ import annotations
 
 import os
 import time
 import zlib
-from typing import Optional
 
 from mapreduce.commit import fsync_path, unique_suffix
 from mapreduce.settings import SCRIPTS_DIR, ExitCode, JobError
@@ -20,6 +20,7 @@ def url_file_name(url: str) -> str:
     """A file name for a URL: a short stable hash (two URLs may share a base name), then
     the base name, cut to a length every filesystem takes."""
     import urllib.parse
+
     path = urllib.parse.urlparse(url).path
     base = os.path.basename(path.rstrip("/")) or "index"
     base = base.encode("utf-8", "surrogateescape")[:MAX_NAME_BYTES].decode("utf-8", "ignore")
@@ -28,14 +29,18 @@ def url_file_name(url: str) -> str:
 
 def _download(url: str, target: str, lock: str, *, timeout: float, limit: int) -> None:
     import urllib.request  # slow to import; tasks never need it
-    temp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.tmp-{unique_suffix()}")
+
+    temp = os.path.join(
+        os.path.dirname(target), f".{os.path.basename(target)}.tmp-{unique_suffix()}"
+    )
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(temp, "wb") as out:
             expected = response.headers.get("Content-Length")
-            expected_size: Optional[int] = int(expected) if expected else None
+            expected_size: int | None = int(expected) if expected else None
             if expected_size is not None and expected_size > limit:
-                raise JobError(f"downloading {url}: {expected_size} bytes is over the limit "
-                               f"of {limit}")
+                raise JobError(
+                    f"downloading {url}: {expected_size} bytes is over the limit of {limit}"
+                )
             size = 0
             while True:
                 block = response.read(BLOCK)
@@ -47,8 +52,9 @@ def _download(url: str, target: str, lock: str, *, timeout: float, limit: int) -
                 out.write(block)
                 os.utime(lock)
             if expected_size is not None and size != expected_size:
-                raise JobError(f"downloading {url}: the body ended after {size} of "
-                               f"{expected_size} bytes")
+                raise JobError(
+                    f"downloading {url}: the body ended after {size} of {expected_size} bytes"
+                )
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, target)
@@ -60,11 +66,11 @@ def _download(url: str, target: str, lock: str, *, timeout: float, limit: int) -
             os.unlink(temp)
 
 
-def fetch_url(url: str, dest: str, *, timeout: float = 60, limit: int = MAX_DOWNLOAD_BYTES
-              ) -> str:
+def fetch_url(url: str, dest: str, *, timeout: float = 60, limit: int = MAX_DOWNLOAD_BYTES) -> str:
     """Download `url` into `dest` once: the first caller downloads under a lock, the others
     wait for the complete file. A short or broken body leaves nothing under the final name."""
     import urllib.parse
+
     if urllib.parse.urlparse(url).scheme not in ("http", "https"):
         raise JobError(f"not an HTTP(S) URL: {url}", ExitCode.USAGE)
     target = os.path.join(dest, url_file_name(url))
@@ -90,15 +96,18 @@ def fetch_url(url: str, dest: str, *, timeout: float = 60, limit: int = MAX_DOWN
     return target
 
 
-def fetch_input(*, dest: str, urls: tuple[str, ...] = (), sample_bytes: int = 0,
-                sample_seed: int = 1) -> list[str]:
+def fetch_input(
+    *, dest: str, urls: tuple[str, ...] = (), sample_bytes: int = 0, sample_seed: int = 1
+) -> list[str]:
     """Download URLs once into DEST and/or write the generated sample; returns the paths."""
     os.makedirs(dest, exist_ok=True)
     paths = [fetch_url(url, dest) for url in urls]
     if sample_bytes:
         import importlib.util
+
         spec = importlib.util.spec_from_file_location(
-            "gentext", os.path.join(SCRIPTS_DIR, "gentext.py"))
+            "gentext", os.path.join(SCRIPTS_DIR, "gentext.py")
+        )
         assert spec and spec.loader
         gentext = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(gentext)

@@ -9,14 +9,15 @@ For the common job (tab separator, one key field, byte order) SORTKEY is the key
 REST the value; otherwise SORTKEY is an order-preserving encoding of the key in hex and REST
 the whole reducer input line.
 """
+
 from __future__ import annotations
 
 import binascii
 import struct
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
-from mapreduce.settings import ExitCode, JobConf, JobError, KEY_FIELD_PARTITIONER
+from mapreduce.settings import KEY_FIELD_PARTITIONER, ExitCode, JobConf, JobError
 
 
 def find_nth(data: bytes, sep: bytes, n: int) -> int:
@@ -38,10 +39,11 @@ def split_key_value(line: bytes, sep: bytes, key_fields: int) -> tuple[bytes, by
         at = find_nth(line, sep, key_fields)
     if at < 0:
         return line, b""
-    return line[:at], line[at + len(sep):]
+    return line[:at], line[at + len(sep) :]
 
 
 # --------------------------------------------------------------------------- partitioners
+
 
 def _to_int32(value: int) -> int:
     value &= 0xFFFFFFFF
@@ -65,7 +67,7 @@ def java_bytes_hash(data: bytes, start_hash: int = 1) -> int:
         h = 31 * h + _SIGNED[data[0]]
         data = data[1:]
     pairs = _PAIRS or _pairs()  # two bytes a step: the loop runs half as often
-    for pair in struct.unpack(">%dH" % (len(data) >> 1), data):
+    for pair in struct.unpack(f">{len(data) >> 1}H", data):
         h = (h * 961 + pairs[pair]) & 0xFFFFFFFF
     return _to_int32(h)
 
@@ -107,8 +109,10 @@ def _parse_position(text: str, option: str) -> tuple[int, int, str]:
     try:
         return int(field_text), (int(char_text) if dot else -1), flags
     except ValueError:
-        raise JobError(f"bad key field option {option!r}: expected -k pos1[,pos2] where pos "
-                       f"is f[.c][nr]", ExitCode.USAGE) from None
+        raise JobError(
+            f"bad key field option {option!r}: expected -k pos1[,pos2] where pos is f[.c][nr]",
+            ExitCode.USAGE,
+        ) from None
 
 
 def parse_key_specs(options: str) -> tuple[KeySpec, ...]:
@@ -161,8 +165,9 @@ def field_lengths(key: bytes, sep: bytes) -> list[int]:
     return lengths
 
 
-def key_range(key: bytes, lengths: list[int], sep_len: int, spec: KeySpec
-              ) -> Optional[tuple[int, int]]:
+def key_range(
+    key: bytes, lengths: list[int], sep_len: int, spec: KeySpec
+) -> tuple[int, int] | None:
     """[start, end] (inclusive) of `spec` in `key`, or None when the key lacks the field."""
     if len(lengths) < spec.begin_field:
         return None
@@ -201,13 +206,14 @@ def make_partitioner(conf: JobConf, reducers: int) -> Callable[[bytes], int]:
         for spec in specs:
             span = key_range(data, lengths, len(sep), spec)
             if span is not None:
-                h = java_bytes_hash(data[span[0]:span[1] + 1], h)
+                h = java_bytes_hash(data[span[0] : span[1] + 1], h)
         return hadoop_partition(h, reducers)
 
     return key_field_partition
 
 
 # --------------------------------------------------------------------------- key order
+
 
 def _escape_bytes(data: bytes) -> bytes:
     """Order-preserving, prefix-free: 0x00 -> 0x00 0x01, terminated by 0x00 0x00."""
@@ -228,7 +234,7 @@ def _leading_number(data: bytes) -> tuple[bool, bytes, bytes]:
         k = j + 1
         while k < len(data) and 48 <= data[k] <= 57:
             k += 1
-        fraction = data[j + 1:k].rstrip(b"0")
+        fraction = data[j + 1 : k].rstrip(b"0")
     return negative, integer, fraction
 
 
@@ -261,9 +267,8 @@ def make_sort_key(conf: JobConf) -> Callable[[bytes], bytes]:
             if span is None:
                 part = b"\x00"  # a missing field sorts first (last when reversed)
             else:
-                value = key[span[0]:span[1] + 1]
-                part = b"\x01" + (_encode_number(value) if spec.numeric
-                                  else _escape_bytes(value))
+                value = key[span[0] : span[1] + 1]
+                part = b"\x01" + (_encode_number(value) if spec.numeric else _escape_bytes(value))
             parts.append(_invert(part) if spec.reverse else part)
         return binascii.hexlify(b"".join(parts))
 
@@ -271,6 +276,7 @@ def make_sort_key(conf: JobConf) -> Callable[[bytes], bytes]:
 
 
 # --------------------------------------------------------------------------- sort records
+
 
 @dataclass(frozen=True)
 class RecordShape:
@@ -280,9 +286,13 @@ class RecordShape:
     strip_fields: int  # `cut -f N-` gives the reducer's input line
 
     @staticmethod
-    def of(conf: JobConf) -> "RecordShape":
-        raw = (conf.map_output_separator == b"\t" and conf.map_output_key_fields == 1
-               and conf.reduce_input_separator == b"\t" and not conf.comparator_options)
+    def of(conf: JobConf) -> RecordShape:
+        raw = (
+            conf.map_output_separator == b"\t"
+            and conf.map_output_key_fields == 1
+            and conf.reduce_input_separator == b"\t"
+            and not conf.comparator_options
+        )
         return RecordShape(raw=raw, strip_fields=2 if raw else 3)
 
 
@@ -290,10 +300,15 @@ def partition_width(reducers: int) -> int:
     return max(5, len(str(max(reducers - 1, 0))))
 
 
-def make_record_writer(conf: JobConf, reducers: int, write: Callable[[bytes], object],
-                       counts: list[int], sizes: list[int],
-                       split_sep: Optional[bytes] = None, key_fields: Optional[int] = None
-                       ) -> Callable[[list[bytes]], None]:
+def make_record_writer(
+    conf: JobConf,
+    reducers: int,
+    write: Callable[[bytes], object],
+    counts: list[int],
+    sizes: list[int],
+    split_sep: bytes | None = None,
+    key_fields: int | None = None,
+) -> Callable[[list[bytes]], None]:
     """lines (without their newlines) -> sort records written with `write`, one write per
     batch; counts and sizes (per partition) are updated so the map output's index needs no
     second pass. `split_sep`/`key_fields` default to the map output's (a combiner's output is
@@ -309,8 +324,9 @@ def make_record_writer(conf: JobConf, reducers: int, write: Callable[[bytes], ob
     sort_key = make_sort_key(conf)
 
     if shape.raw and sep == b"\t" and fields == 1:
+
         def raw_records(lines: list[bytes]) -> None:
-            out = []
+            out: list[bytes] = []
             append = out.append
             for line in lines:
                 key, _, value = line.partition(b"\t")
@@ -320,6 +336,7 @@ def make_record_writer(conf: JobConf, reducers: int, write: Callable[[bytes], ob
                 counts[p] += 1
                 sizes[p] += len(record)
             write(b"".join(out))
+
         return raw_records
 
     def encoded_records(lines: list[bytes]) -> None:
@@ -334,4 +351,5 @@ def make_record_writer(conf: JobConf, reducers: int, write: Callable[[bytes], ob
             counts[p] += 1
             sizes[p] += len(record)
         write(b"".join(out))
+
     return encoded_records

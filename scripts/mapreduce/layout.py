@@ -12,6 +12,7 @@ Output directory (OUT): part-00000[.gz] ... and _SUCCESS (written last).
 A task attempt commits by renaming its scratch directory to its final name: the rename is
 atomic and fails when another attempt got there first.
 """
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@ built beside its final place and renamed into it at the end, so it never holds a
 result. A failed task is retried up to --max-attempts times; a mapper that exits with the
 bad-input code is not retried.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,31 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 from mapreduce.cli import add_job_options
 from mapreduce.commit import commit_job, read_json
 from mapreduce.layout import JobLayout, success_file, task_name
 from mapreduce.maptask import load_or_create_plan
-from mapreduce.settings import (DEFAULT_MAPPER, DEFAULT_REDUCER, MAX_ATTEMPTS, PYTHON,
-                                SCRIPTS_DIR, ExitCode, JobConf, JobError, normalize_properties,
-                                parse_property)
+from mapreduce.settings import (
+    DEFAULT_MAPPER,
+    DEFAULT_REDUCER,
+    MAX_ATTEMPTS,
+    PYTHON,
+    SCRIPTS_DIR,
+    ExitCode,
+    JobConf,
+    JobError,
+    normalize_properties,
+    parse_property,
+)
 from mapreduce.splits import expand_inputs, make_plan
 from mapreduce.tasks import exit_code_of
 
-IDENTITY = ("org.apache.hadoop.mapred.lib.IdentityMapper",
-            "org.apache.hadoop.mapred.lib.IdentityReducer")
+IDENTITY = (
+    "org.apache.hadoop.mapred.lib.IdentityMapper",
+    "org.apache.hadoop.mapred.lib.IdentityReducer",
+)
 
 
 def streaming_command(command: str, role: str) -> str:
@@ -53,55 +65,128 @@ def comma_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     doc = __doc__ or ""
     parser = argparse.ArgumentParser(
-        prog="run-local", description=doc.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc.split("\n\n", 1)[1])
+        prog="run-local",
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc.split("\n\n", 1)[1],
+    )
     cpus = os.cpu_count() or 1
-    parser.add_argument("inputs", nargs="*", metavar="INPUT",
-                        help="files, directories or globs (.gz files are read whole)")
-    parser.add_argument("-input", "--input", dest="more_inputs", action="append", default=[],
-                        help="an input (Hadoop's spelling; repeatable, comma lists too)")
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="files, directories or globs (.gz files are read whole)",
+    )
+    parser.add_argument(
+        "-input",
+        "--input",
+        dest="more_inputs",
+        action="append",
+        default=[],
+        help="an input (Hadoop's spelling; repeatable, comma lists too)",
+    )
     parser.add_argument("-output", "--output", "-o", required=True, help="output directory")
-    parser.add_argument("--mappers", "-m", type=int, default=None,
-                        help=f"map tasks, a hint as in Hadoop (default: CPUs, {cpus})")
-    parser.add_argument("-numReduceTasks", "--numReduceTasks", "--reducers", "-r",
-                        dest="reducers", type=int, default=None,
-                        help="reduce tasks; 0 = map-only (default 1)")
-    parser.add_argument("--parallel", "-j", type=int, default=cpus,
-                        help="tasks running at once (default: CPUs, %(default)s)")
-    parser.add_argument("-mapper", "--mapper", default=DEFAULT_MAPPER,
-                        help="mapper command line")
-    parser.add_argument("-reducer", "--reducer", default=DEFAULT_REDUCER,
-                        help="reducer command line (NONE: map-only)")
-    parser.add_argument("-combiner", "--combiner", default="",
-                        help="combiner command line, run once over each map task's sorted output")
+    parser.add_argument(
+        "--mappers",
+        "-m",
+        type=int,
+        default=None,
+        help=f"map tasks, a hint as in Hadoop (default: CPUs, {cpus})",
+    )
+    parser.add_argument(
+        "-numReduceTasks",
+        "--numReduceTasks",
+        "--reducers",
+        "-r",
+        dest="reducers",
+        type=int,
+        default=None,
+        help="reduce tasks; 0 = map-only (default 1)",
+    )
+    parser.add_argument(
+        "--parallel",
+        "-j",
+        type=int,
+        default=cpus,
+        help="tasks running at once (default: CPUs, %(default)s)",
+    )
+    parser.add_argument("-mapper", "--mapper", default=DEFAULT_MAPPER, help="mapper command line")
+    parser.add_argument(
+        "-reducer",
+        "--reducer",
+        default=DEFAULT_REDUCER,
+        help="reducer command line (NONE: map-only)",
+    )
+    parser.add_argument(
+        "-combiner",
+        "--combiner",
+        default="",
+        help="combiner command line, run once over each map task's sorted output",
+    )
     parser.add_argument("-partitioner", "--partitioner", help="partitioner class")
     parser.add_argument("-inputformat", "--inputformat", help="input format class")
     parser.add_argument("-outputformat", "--outputformat", help="output format class")
-    parser.add_argument("-jobconf", "--jobconf", dest="jobconf", action="append", default=[],
-                        type=parse_property, metavar="NAME=VALUE", help="old spelling of -D")
-    parser.add_argument("-cmdenv", dest="cmdenv_hadoop", action="append", default=[],
-                        type=parse_property, metavar="NAME=VALUE")
-    parser.add_argument("-file", dest="file_hadoop", action="append", default=[],
-                        metavar="PATH", help="a file in every task's working directory")
-    parser.add_argument("-files", "--files", dest="file_lists", action="append", default=[],
-                        type=comma_list, metavar="A,B,C")
+    parser.add_argument(
+        "-jobconf",
+        "--jobconf",
+        dest="jobconf",
+        action="append",
+        default=[],
+        type=parse_property,
+        metavar="NAME=VALUE",
+        help="old spelling of -D",
+    )
+    parser.add_argument(
+        "-cmdenv",
+        dest="cmdenv_hadoop",
+        action="append",
+        default=[],
+        type=parse_property,
+        metavar="NAME=VALUE",
+    )
+    parser.add_argument(
+        "-file",
+        dest="file_hadoop",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file in every task's working directory",
+    )
+    parser.add_argument(
+        "-files",
+        "--files",
+        dest="file_lists",
+        action="append",
+        default=[],
+        type=comma_list,
+        metavar="A,B,C",
+    )
     add_job_options(parser)
-    parser.add_argument("--packed", action="store_true",
-                        help="exactly --mappers map tasks, small files packed together")
-    parser.add_argument("--max-attempts", type=int, default=None,
-                        help=f"attempts per task before the job fails (default {MAX_ATTEMPTS})")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output directory")
-    parser.add_argument("--work-dir", help="where the intermediate data goes "
-                        "(default: a temporary directory beside the output)")
+    parser.add_argument(
+        "--packed",
+        action="store_true",
+        help="exactly --mappers map tasks, small files packed together",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=None,
+        help=f"attempts per task before the job fails (default {MAX_ATTEMPTS})",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output directory"
+    )
+    parser.add_argument(
+        "--work-dir",
+        help="where the intermediate data goes (default: a temporary directory beside the output)",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep intermediate data")
-    parser.add_argument("--plan", action="store_true",
-                        help="print the split plan as JSON and exit")
+    parser.add_argument("--plan", action="store_true", help="print the split plan as JSON and exit")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")
     return parser
 
 
-def parse_args(argv: Optional[list[str]]) -> tuple[argparse.Namespace, JobConf, list[str]]:
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, JobConf, list[str]]:
     parser = build_parser()
     args = parser.parse_args(argv)
     inputs = list(args.inputs)
@@ -110,9 +195,11 @@ def parse_args(argv: Optional[list[str]]) -> tuple[argparse.Namespace, JobConf, 
     if not inputs:
         parser.error("no input (give INPUT arguments or -input)")
     pairs = list(args.jobconf) + list(args.properties)
-    for option, name in (("partitioner", "mapred.partitioner.class"),
-                         ("inputformat", "mapred.input.format.class"),
-                         ("outputformat", "mapred.output.format.class")):
+    for option, name in (
+        ("partitioner", "mapred.partitioner.class"),
+        ("inputformat", "mapred.input.format.class"),
+        ("outputformat", "mapred.output.format.class"),
+    ):
         if getattr(args, option):
             pairs.append((name, getattr(args, option)))
     try:
@@ -137,11 +224,15 @@ def parse_args(argv: Optional[list[str]]) -> tuple[argparse.Namespace, JobConf, 
     files = list(args.files) + list(args.file_hadoop)
     for group in args.file_lists:
         files.extend(group)
-    conf = JobConf(mapper=streaming_command(args.mapper, "mapper"), reducer=reducer,
-                   combiner=streaming_command(args.combiner, "combiner"),
-                   properties=properties, cmdenv=dict(args.cmdenv + args.cmdenv_hadoop),
-                   files=tuple(os.path.abspath(f) for f in files),
-                   bad_input_exit_code=args.bad_input_exit_code)
+    conf = JobConf(
+        mapper=streaming_command(args.mapper, "mapper"),
+        reducer=reducer,
+        combiner=streaming_command(args.combiner, "combiner"),
+        properties=properties,
+        cmdenv=dict(args.cmdenv + args.cmdenv_hadoop),
+        files=tuple(os.path.abspath(f) for f in files),
+        bad_input_exit_code=args.bad_input_exit_code,
+    )
     try:
         conf.validate()
     except JobError as error:
@@ -181,7 +272,8 @@ class Progress:
             f"\r[{bar:<{width}}] map {self.maps}/{self.maps_total}"
             f"  reduce {self.reduces}/{self.reducers}"
             f"  read {self.bytes / 1e6:.1f}/{self.total_bytes / 1e6:.1f} MB"
-            f"  {time.monotonic() - self.started:.1f}s ")
+            f"  {time.monotonic() - self.started:.1f}s "
+        )
         sys.stderr.flush()
 
     def end(self) -> None:
@@ -200,16 +292,18 @@ class Stopped(Exception):
 class TaskRunner:
     """Runs task commands as process groups, `parallel` at a time, with retries."""
 
-    def __init__(self, *, parallel: int, max_attempts: int, bad_input_exit_code: int,
-                 log_dir: str, env: dict) -> None:
+    def __init__(
+        self, *, parallel: int, max_attempts: int, bad_input_exit_code: int, log_dir: str, env: dict
+    ) -> None:
         self.parallel, self.max_attempts = parallel, max_attempts
         self.bad_input_exit_code = bad_input_exit_code
         self.log_dir, self.env = log_dir, env
         self.running: dict = {}  # pid -> (task, attempt number, Popen, log path)
         self.sequence = 0
 
-    def run_all(self, tasks: dict[str, Callable[[str], list[str]]],
-                on_done: Callable[[str], None]) -> None:
+    def run_all(
+        self, tasks: dict[str, Callable[[str], list[str]]], on_done: Callable[[str], None]
+    ) -> None:
         """tasks: {name: function(attempt id) -> argv}. Raises JobError on a failed task."""
         queue = [(name, 1) for name in reversed(list(tasks))]
         while queue or self.running:
@@ -219,9 +313,13 @@ class TaskRunner:
                 attempt = f"{name}-a{number}-{os.getpid()}-{self.sequence}"
                 log = os.path.join(self.log_dir, f"{attempt}.log")
                 with open(log, "wb") as log_file:
-                    proc = subprocess.Popen(tasks[name](attempt), stdout=log_file,
-                                            stderr=subprocess.STDOUT, env=self.env,
-                                            start_new_session=True)
+                    proc = subprocess.Popen(
+                        tasks[name](attempt),
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                        env=self.env,
+                        start_new_session=True,
+                    )
                 self.running[proc.pid] = (name, number, proc, log)
             pid, status = os.wait()
             if pid not in self.running:
@@ -233,11 +331,18 @@ class TaskRunner:
                 continue
             final = proc.returncode in (self.bad_input_exit_code, ExitCode.NO_SPACE)
             if final or number >= self.max_attempts:
-                why = ("bad input" if proc.returncode == self.bad_input_exit_code else
-                       "no space left" if final else f"{number} attempts")
-                raise JobError(f"task {name} failed ({why}, exit code {proc.returncode}); "
-                               f"its output ends:\n{tail(log)}",
-                               proc.returncode if final else ExitCode.FAILED)
+                why = (
+                    "bad input"
+                    if proc.returncode == self.bad_input_exit_code
+                    else "no space left"
+                    if final
+                    else f"{number} attempts"
+                )
+                raise JobError(
+                    f"task {name} failed ({why}, exit code {proc.returncode}); "
+                    f"its output ends:\n{tail(log)}",
+                    proc.returncode if final else ExitCode.FAILED,
+                )
             queue.append((name, number + 1))
 
     def kill_all(self) -> None:
@@ -280,32 +385,69 @@ def engine_env(work: str) -> dict:
     return env
 
 
-def run_job(*, args: argparse.Namespace, conf: JobConf, inputs: list[str], work: str,
-            staging: str) -> dict:
+def run_job(
+    *, args: argparse.Namespace, conf: JobConf, inputs: list[str], work: str, staging: str
+) -> dict:
     """Run the job with JOB under `work` and OUT=staging; returns the _SUCCESS report."""
     layout = JobLayout(os.path.join(work, "job"))
-    plan = load_or_create_plan(layout=layout, inputs=inputs, mappers=args.mappers, conf=conf,
-                               packed=args.packed)
+    plan = load_or_create_plan(
+        layout=layout, inputs=inputs, mappers=args.mappers, conf=conf, packed=args.packed
+    )
     maps = len(plan["splits"])
     os.makedirs(layout.logs, exist_ok=True)
-    progress = Progress(sys.stderr.isatty() and not args.quiet, plan["total_bytes"], maps,
-                        args.reducers)
-    runner = TaskRunner(parallel=args.parallel, max_attempts=args.max_attempts,
-                        bad_input_exit_code=conf.bad_input_exit_code, log_dir=layout.logs,
-                        env=engine_env(work))
+    progress = Progress(
+        sys.stderr.isatty() and not args.quiet, plan["total_bytes"], maps, args.reducers
+    )
+    runner = TaskRunner(
+        parallel=args.parallel,
+        max_attempts=args.max_attempts,
+        bad_input_exit_code=conf.bad_input_exit_code,
+        log_dir=layout.logs,
+        env=engine_env(work),
+    )
     engine = [sys.executable, "-S", "-m", "mapreduce"]
-    common = ["--job-dir", layout.job_dir, "--reducers", str(args.reducers),
-              "--output", staging, *job_options(conf)]
+    common = [
+        "--job-dir",
+        layout.job_dir,
+        "--reducers",
+        str(args.reducers),
+        "--output",
+        staging,
+        *job_options(conf),
+    ]
 
     def map_argv(index: int) -> Callable[[str], list[str]]:
         return lambda attempt: [
-            *engine, "map-task", *common, "--index", str(index), "--attempt", attempt,
-            "--mappers", str(args.mappers), *(["--packed"] if args.packed else []),
-            "--mapper", conf.mapper, "--combiner", conf.combiner, "--", *inputs]
+            *engine,
+            "map-task",
+            *common,
+            "--index",
+            str(index),
+            "--attempt",
+            attempt,
+            "--mappers",
+            str(args.mappers),
+            *(["--packed"] if args.packed else []),
+            "--mapper",
+            conf.mapper,
+            "--combiner",
+            conf.combiner,
+            "--",
+            *inputs,
+        ]
 
     def reduce_argv(index: int) -> Callable[[str], list[str]]:
-        return lambda attempt: [*engine, "reduce-task", *common, "--index", str(index),
-                                "--attempt", attempt, "--reducer", conf.reducer]
+        return lambda attempt: [
+            *engine,
+            "reduce-task",
+            *common,
+            "--index",
+            str(index),
+            "--attempt",
+            attempt,
+            "--reducer",
+            conf.reducer,
+        ]
 
     def map_done(name: str) -> None:
         progress.maps += 1
@@ -319,21 +461,25 @@ def run_job(*, args: argparse.Namespace, conf: JobConf, inputs: list[str], work:
     progress.show()
     try:
         runner.run_all({task_name("m", i): map_argv(i) for i in range(maps)}, map_done)
-        runner.run_all({task_name("r", i): reduce_argv(i) for i in range(args.reducers)},
-                       reduce_done)
+        runner.run_all(
+            {task_name("r", i): reduce_argv(i) for i in range(args.reducers)}, reduce_done
+        )
     finally:
         runner.kill_all()
         progress.end()
-    if not commit_job(layout=layout, output=staging, reducers=args.reducers,
-                      suffix=conf.output_suffix):
+    if not commit_job(
+        layout=layout, output=staging, reducers=args.reducers, suffix=conf.output_suffix
+    ):
         raise JobError("every task finished but the job could not commit")
     return read_json(success_file(staging))
 
 
 def summary(report: dict, output: str, seconds: float) -> str:
     counters = report["counters"].get("mapreduce", {})
-    lines = [f"run-local: {output}: {len(report['parts'])} part file(s), "
-             f"{counters.get('MAP_INPUT_BYTES', 0) / 1e6:.1f} MB read in {seconds:.1f}s"]
+    lines = [
+        f"run-local: {output}: {len(report['parts'])} part file(s), "
+        f"{counters.get('MAP_INPUT_BYTES', 0) / 1e6:.1f} MB read in {seconds:.1f}s"
+    ]
     for group, names in sorted(report["counters"].items()):
         for name, value in sorted(names.items()):
             lines.append(f"  {group}.{name} = {value}")
@@ -348,12 +494,12 @@ def check_output_apart(output: str, inputs: list[str]) -> None:
         paths = [item] if os.path.exists(item) else []
         if not paths:
             import glob
+
             paths = glob.glob(item)
         for path in paths:
             real = os.path.realpath(path)
             if out == real or real.startswith(out + os.sep) or out.startswith(real + os.sep):
-                raise JobError(f"output {output} overlaps input {item}: refused",
-                               ExitCode.USAGE)
+                raise JobError(f"output {output} overlaps input {item}: refused", ExitCode.USAGE)
 
 
 class OutputLock:
@@ -363,7 +509,7 @@ class OutputLock:
     def __init__(self, output: str) -> None:
         self.path = os.path.join(os.path.dirname(output), f".{os.path.basename(output)}.lock")
 
-    def __enter__(self) -> "OutputLock":
+    def __enter__(self) -> OutputLock:
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -377,8 +523,9 @@ class OutputLock:
                     continue
                 except PermissionError:
                     pass
-                raise JobError(f"another run is writing {self.path[:-5]} (lock {self.path})",
-                               ExitCode.USAGE) from None
+                raise JobError(
+                    f"another run is writing {self.path[:-5]} (lock {self.path})", ExitCode.USAGE
+                ) from None
             with os.fdopen(fd, "w") as f:
                 f.write(f"{os.getpid()}\n")
             return self
@@ -398,8 +545,9 @@ def raise_stopped(signum: int, _frame: object) -> None:
 def execute(args: argparse.Namespace, conf: JobConf, inputs: list[str]) -> int:
     output = os.path.abspath(args.output)
     if os.path.exists(output) and not args.overwrite:
-        raise JobError(f"output {args.output} exists (use --overwrite to replace it)",
-                       ExitCode.USAGE)
+        raise JobError(
+            f"output {args.output} exists (use --overwrite to replace it)", ExitCode.USAGE
+        )
     expand_inputs(inputs)  # report a missing input before any work
     check_output_apart(output, inputs)
     parent = os.path.dirname(output)
@@ -414,8 +562,9 @@ def execute(args: argparse.Namespace, conf: JobConf, inputs: list[str]) -> int:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 would hide the result
-            work = tempfile.mkdtemp(prefix=f".{os.path.basename(output)}.work-",
-                                    dir=args.work_dir or parent)
+            work = tempfile.mkdtemp(
+                prefix=f".{os.path.basename(output)}.work-", dir=args.work_dir or parent
+            )
             report = run_job(args=args, conf=conf, inputs=inputs, work=work, staging=staging)
             if os.path.exists(output):
                 trash = f"{staging}.old"
@@ -436,13 +585,14 @@ def execute(args: argparse.Namespace, conf: JobConf, inputs: list[str]) -> int:
     return 0
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args, conf, inputs = parse_args(argv)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, raise_stopped)
     try:
         if args.plan:
             import json
+
             json.dump(make_plan(inputs, args.mappers, conf, args.packed), sys.stdout, indent=1)
             print()
             return 0
@@ -453,6 +603,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except OSError as error:  # e.g. an output or work directory we may not write to
         if error.errno == 28:
             from mapreduce.commit import no_space_error
+
             sys.stderr.write(f"run-local: {no_space_error(error, args.work_dir or args.output)}\n")
             return ExitCode.NO_SPACE
         sys.stderr.write(f"run-local: {error.strerror}: {error.filename}\n")

@@ -4,6 +4,7 @@ plus the index of its partitions' byte ranges. Map-only jobs write their part fi
 
 Processes per map task do not depend on the number of reducers: mapper and sort (plus cut,
 combiner and a second sort when there is a combiner)."""
+
 from __future__ import annotations
 
 import gzip
@@ -13,15 +14,33 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, Callable, Optional
+from typing import IO, Any, Callable
 
 from mapreduce import keys, splits
-from mapreduce.commit import (add_counter, commit_dir, commit_job, merge_counters, publish,
-                              read_json, unique_suffix, write_json_atomic)
+from mapreduce.commit import (
+    add_counter,
+    commit_dir,
+    commit_job,
+    merge_counters,
+    publish,
+    read_json,
+    unique_suffix,
+    write_json_atomic,
+)
 from mapreduce.layout import JobLayout, part_name, task_name
 from mapreduce.settings import ExitCode, JobConf, JobError
-from mapreduce.tasks import (FRAMEWORK, Progress, StderrReader, TaskFailed, finish,
-                             prepare_workdir, start_command, task_env, widen_pipe)
+from mapreduce.tasks import (
+    FRAMEWORK,
+    Progress,
+    StderrReader,
+    TaskFailed,
+    finish,
+    pipe,
+    prepare_workdir,
+    start_command,
+    task_env,
+    widen_pipe,
+)
 
 SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KVSORT = os.path.join(SCRIPTS_DIR, "kvsort")
@@ -30,13 +49,15 @@ BLOCK = 1 << 20
 
 # --------------------------------------------------------------------------- the plan
 
+
 def job_id_for(plan_path: str) -> str:
     """A Hadoop-shaped job id, fixed with the plan: job_<ms since epoch>_0001."""
     return f"job_{int(time.time() * 1000)}_{int(unique_suffix()[:4], 16) % 10000:04d}"
 
 
-def load_or_create_plan(*, layout: JobLayout, inputs: list[str], mappers: int,
-                        conf: JobConf, packed: bool = False) -> dict:
+def load_or_create_plan(
+    *, layout: JobLayout, inputs: list[str], mappers: int, conf: JobConf, packed: bool = False
+) -> dict:
     """The job's split plan: the first task to get here writes it, the others read it; a plan
     made for other inputs is an error, not a result."""
     if not os.path.exists(layout.plan):
@@ -61,10 +82,13 @@ def load_or_create_plan(*, layout: JobLayout, inputs: list[str], mappers: int,
 
 def task_ids(plan: dict, kind: str, index: int, attempt_number: int) -> dict[str, str]:
     """Hadoop's task and attempt ids: task_<job>_m_000003, attempt_<job>_m_000003_0."""
-    job = plan["job_id"][len("job_"):]
+    job = plan["job_id"][len("job_") :]
     task = f"{job}_{kind}_{index:06d}"
-    return {"mapreduce_job_id": plan["job_id"], "mapreduce_task_id": f"task_{task}",
-            "mapreduce_task_attempt_id": f"attempt_{task}_{attempt_number}"}
+    return {
+        "mapreduce_job_id": plan["job_id"],
+        "mapreduce_task_id": f"task_{task}",
+        "mapreduce_task_attempt_id": f"attempt_{task}_{attempt_number}",
+    }
 
 
 def failed_attempts(layout: JobLayout, kind: str, index: int) -> int:
@@ -74,15 +98,18 @@ def failed_attempts(layout: JobLayout, kind: str, index: int) -> int:
 
 # --------------------------------------------------------------------------- output sides
 
-def output_line_writer(conf: JobConf, out: IO[bytes], sep: bytes, key_fields: int
-                       ) -> Callable[[list[bytes]], None]:
+
+def output_line_writer(
+    conf: JobConf, out: IO[bytes], sep: bytes, key_fields: int
+) -> Callable[[list[bytes]], None]:
     """TextOutputFormat: each line becomes key, the output separator, value."""
     out_sep = conf.output_separator
     write = out.write
     if sep == b"\t" and key_fields == 1 and out_sep == b"\t":
+
         def tab_lines(lines: list[bytes]) -> None:
-            write(b"".join([line + b"\n" if b"\t" in line else line + b"\t\n"
-                            for line in lines]))
+            write(b"".join([line + b"\n" if b"\t" in line else line + b"\t\n" for line in lines]))
+
         return tab_lines
 
     def formatted_lines(lines: list[bytes]) -> None:
@@ -91,6 +118,7 @@ def output_line_writer(conf: JobConf, out: IO[bytes], sep: bytes, key_fields: in
             key, value = keys.split_key_value(line, sep, key_fields)
             parts.append(key + out_sep + value + b"\n")
         write(b"".join(parts))
+
     return formatted_lines
 
 
@@ -100,8 +128,9 @@ def open_output(path: str, compress: bool) -> IO[bytes]:
     return open(path, "wb", buffering=1 << 20)
 
 
-def each_batch(stream: IO[bytes], handle: Callable[[list[bytes]], None],
-               progress: Optional[Progress] = None) -> int:
+def each_batch(
+    stream: IO[bytes], handle: Callable[[list[bytes]], None], progress: Progress | None = None
+) -> int:
     """Call `handle` with the lines of a command's output, a block's worth at a time; a line
     ends at \\n, \\r or \\r\\n (Hadoop reads commands' output as it reads input files).
     Returns the number of lines."""
@@ -134,11 +163,6 @@ def sort_command(*extra: str) -> list[str]:
     return ["/bin/sh", KVSORT, *extra]
 
 
-def start_sort(stdin, stdout) -> subprocess.Popen:
-    proc = subprocess.Popen(sort_command(), stdin=stdin, stdout=stdout)
-    return proc
-
-
 def check_sort(proc: subprocess.Popen, label: str) -> None:
     if proc.wait():
         raise JobError(f"{label}: sort failed with exit code {proc.returncode}")
@@ -146,11 +170,20 @@ def check_sort(proc: subprocess.Popen, label: str) -> None:
 
 # --------------------------------------------------------------------------- one map task
 
+
 class MapAttempt:
     """One attempt of one map task."""
 
-    def __init__(self, *, layout: JobLayout, conf: JobConf, plan: dict, index: int,
-                 reducers: int, attempt: str) -> None:
+    def __init__(
+        self,
+        *,
+        layout: JobLayout,
+        conf: JobConf,
+        plan: dict,
+        index: int,
+        reducers: int,
+        attempt: str,
+    ) -> None:
         self.layout, self.conf, self.plan = layout, conf, plan
         self.index, self.reducers, self.attempt = index, reducers, attempt
         self.name = task_name("m", index)
@@ -158,18 +191,27 @@ class MapAttempt:
         self.scratch = os.path.join(layout.scratch(attempt), self.name)
         self.counters: dict = {}
         self.progress = Progress(conf.task_timeout_seconds)
-        self.workdir = prepare_workdir(workdir=os.path.join(layout.scratch(attempt), "work"),
-                                       conf=conf)
+        self.workdir = prepare_workdir(
+            workdir=os.path.join(layout.scratch(attempt), "work"), conf=conf
+        )
         path, start, length = splits.split_file(plan["splits"][index])
         path = f"file:{os.path.abspath(path)}" if path else ""  # Hadoop gives a URI
-        self.env = task_env(conf=conf, extra={
-            "mapreduce_task_ismap": "true", "mapreduce_task_partition": index,
-            "mapreduce_job_maps": len(plan["splits"]),
-            "map_input_file": path, "mapreduce_map_input_file": path,
-            "mapreduce_map_input_start": start, "mapreduce_map_input_length": length,
-            "map_input_start": start, "map_input_length": length,
-            "mapreduce_job_reduces": reducers,
-            **task_ids(plan, "m", index, failed_attempts(layout, "m", index))})
+        self.env = task_env(
+            conf=conf,
+            extra={
+                "mapreduce_task_ismap": "true",
+                "mapreduce_task_partition": index,
+                "mapreduce_job_maps": len(plan["splits"]),
+                "map_input_file": path,
+                "mapreduce_map_input_file": path,
+                "mapreduce_map_input_start": start,
+                "mapreduce_map_input_length": length,
+                "map_input_start": start,
+                "map_input_length": length,
+                "mapreduce_job_reduces": reducers,
+                **task_ids(plan, "m", index, failed_attempts(layout, "m", index)),
+            },
+        )
 
     def run(self) -> dict:
         """Run the attempt into its scratch directory; returns the task report."""
@@ -181,13 +223,25 @@ class MapAttempt:
         else:
             index = self.map_sort()
         self.progress.stop()
-        return {"task": self.name, "attempt": self.attempt, "counters": self.counters,
-                "index": index, "shape": keys.RecordShape.of(self.conf).strip_fields}
+        return {
+            "task": self.name,
+            "attempt": self.attempt,
+            "counters": self.counters,
+            "index": index,
+            "shape": keys.RecordShape.of(self.conf).strip_fields,
+        }
 
-    def start_mapper(self, stdout) -> tuple[subprocess.Popen, StderrReader, threading.Thread,
-                                            list]:
-        proc = start_command(self.conf.mapper, env=self.env, cwd=self.workdir,
-                             stdin=subprocess.PIPE, stdout=stdout, progress=self.progress)
+    def start_mapper(
+        self, stdout: Any
+    ) -> tuple[subprocess.Popen, StderrReader, threading.Thread, list]:
+        proc = start_command(
+            self.conf.mapper,
+            env=self.env,
+            cwd=self.workdir,
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            progress=self.progress,
+        )
         widen_pipe(proc.stdin)
         if stdout is subprocess.PIPE:
             widen_pipe(proc.stdout)
@@ -199,9 +253,11 @@ class MapAttempt:
 
     def feed(self, stdin: IO[bytes], errors: list) -> None:
         """Thread body: the split's records into the mapper's stdin."""
+
         def write(data: bytes) -> None:
             stdin.write(data)
             self.progress.tick()
+
         try:
             size, records = splits.feed_split(self.plan["splits"][self.index], self.conf, write)
             add_counter(self.counters, FRAMEWORK, "MAP_INPUT_BYTES", size)
@@ -218,14 +274,24 @@ class MapAttempt:
             except BrokenPipeError:
                 pass
 
-    def end_mapper(self, proc, reader, feeder, errors) -> None:
+    def end_mapper(
+        self,
+        proc: subprocess.Popen,
+        reader: StderrReader,
+        feeder: threading.Thread,
+        errors: list,
+    ) -> None:
         feeder.join()
         if errors:
             proc.kill()
             proc.wait()
             reader.join()
-            raise TaskFailed(self.conf.bad_input_exit_code, list(reader.tail), "input",
-                             f"input not read to its end: {errors[0]}")
+            raise TaskFailed(
+                self.conf.bad_input_exit_code,
+                list(reader.tail),
+                "input",
+                f"input not read to its end: {errors[0]}",
+            )
         merge_counters(self.counters, finish(proc, reader, "mapper", self.progress))
 
     def map_only(self) -> list:
@@ -233,20 +299,30 @@ class MapAttempt:
         path = os.path.join(self.scratch, part_name(self.index, suffix))
         proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
         with open_output(path, self.conf.compress_output) as out:
-            records = each_batch(proc.stdout, output_line_writer(
-                self.conf, out, self.conf.map_output_separator,
-                self.conf.map_output_key_fields), self.progress)
+            records = each_batch(
+                pipe(proc.stdout),
+                output_line_writer(
+                    self.conf, out, self.conf.map_output_separator, self.conf.map_output_key_fields
+                ),
+                self.progress,
+            )
         self.end_mapper(proc, reader, feeder, errors)
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
         return []
 
-    def partition_into(self, source: IO[bytes], sink: IO[bytes], *,
-                       split_sep: Optional[bytes] = None, key_fields: Optional[int] = None
-                       ) -> tuple[int, list[int], list[int]]:
+    def partition_into(
+        self,
+        source: IO[bytes],
+        sink: IO[bytes],
+        *,
+        split_sep: bytes | None = None,
+        key_fields: int | None = None,
+    ) -> tuple[int, list[int], list[int]]:
         counts = [0] * self.reducers
         sizes = [0] * self.reducers
-        writer = keys.make_record_writer(self.conf, self.reducers, sink.write, counts, sizes,
-                                         split_sep, key_fields)
+        writer = keys.make_record_writer(
+            self.conf, self.reducers, sink.write, counts, sizes, split_sep, key_fields
+        )
         records = each_batch(source, writer, self.progress)
         return records, counts, sizes
 
@@ -256,9 +332,9 @@ class MapAttempt:
             sorter = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
             proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
             try:
-                records, counts, sizes = self.partition_into(proc.stdout, sorter.stdin)
+                records, counts, sizes = self.partition_into(pipe(proc.stdout), pipe(sorter.stdin))
             finally:
-                sorter.stdin.close()
+                pipe(sorter.stdin).close()
             self.end_mapper(proc, reader, feeder, errors)
             check_sort(sorter, self.label)
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
@@ -271,34 +347,49 @@ class MapAttempt:
         shape = keys.RecordShape.of(self.conf)
         data = os.path.join(self.scratch, "data")
         first = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        cut = subprocess.Popen(["cut", f"-f{shape.strip_fields}-"], stdin=first.stdout,
-                               stdout=subprocess.PIPE)
-        first.stdout.close()
+        cut = subprocess.Popen(
+            ["cut", f"-f{shape.strip_fields}-"], stdin=pipe(first.stdout), stdout=subprocess.PIPE
+        )
+        pipe(first.stdout).close()
         env = dict(self.env, mapreduce_task_ismap="true")
-        combiner = start_command(self.conf.combiner, env=env, cwd=self.workdir,
-                                 stdin=cut.stdout, stdout=subprocess.PIPE,
-                                 progress=self.progress)
-        cut.stdout.close()
+        combiner = start_command(
+            self.conf.combiner,
+            env=env,
+            cwd=self.workdir,
+            stdin=pipe(cut.stdout),
+            stdout=subprocess.PIPE,
+            progress=self.progress,
+        )
+        pipe(cut.stdout).close()
         combiner_reader = StderrReader(combiner.stderr, f"{self.label} combiner", self.progress)
         with open(data, "wb") as out:
             second = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
             done: list = []
-            recombine = threading.Thread(target=lambda: done.append(self.partition_into(
-                combiner.stdout, second.stdin, split_sep=self.conf.reduce_output_separator,
-                key_fields=self.conf.reduce_output_key_fields)), daemon=True)
+            recombine = threading.Thread(
+                target=lambda: done.append(
+                    self.partition_into(
+                        pipe(combiner.stdout),
+                        pipe(second.stdin),
+                        split_sep=self.conf.reduce_output_separator,
+                        key_fields=self.conf.reduce_output_key_fields,
+                    )
+                ),
+                daemon=True,
+            )
             recombine.start()
             proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
             try:
-                records, _, _ = self.partition_into(proc.stdout, first.stdin)
+                records, _, _ = self.partition_into(pipe(proc.stdout), pipe(first.stdin))
             finally:
-                first.stdin.close()
+                pipe(first.stdin).close()
             self.end_mapper(proc, reader, feeder, errors)
             check_sort(first, self.label)
             recombine.join()
-            second.stdin.close()
+            pipe(second.stdin).close()
             cut.wait()
-            merge_counters(self.counters, finish(combiner, combiner_reader, "combiner",
-                                                 self.progress))
+            merge_counters(
+                self.counters, finish(combiner, combiner_reader, "combiner", self.progress)
+            )
             check_sort(second, self.label)
         combined, counts, sizes = done[0]
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
@@ -315,35 +406,64 @@ def index_of(counts: list[int], sizes: list[int]) -> list:
     return index
 
 
-def record_failure(*, layout: JobLayout, kind: str, index: int, attempt: str,
-                   failure: TaskFailed, final: bool) -> None:
+def record_failure(
+    *, layout: JobLayout, kind: str, index: int, attempt: str, failure: TaskFailed, final: bool
+) -> None:
     folder = layout.failed_dir(kind, index)
     os.makedirs(folder, exist_ok=True)
-    write_json_atomic(os.path.join(folder, f"{attempt}.json"), {
-        "attempt": attempt, "exit_code": failure.exit_code, "what": failure.what,
-        "reason": str(failure), "final": final, "stderr_tail": failure.tail,
-        "time": time.time()})
+    write_json_atomic(
+        os.path.join(folder, f"{attempt}.json"),
+        {
+            "attempt": attempt,
+            "exit_code": failure.exit_code,
+            "what": failure.what,
+            "reason": str(failure),
+            "final": final,
+            "stderr_tail": failure.tail,
+            "time": time.time(),
+        },
+    )
 
 
-def run_one_map(*, layout: JobLayout, conf: JobConf, plan: dict, index: int, reducers: int,
-                attempt: str, output: Optional[str]) -> int:
+def run_one_map(
+    *,
+    layout: JobLayout,
+    conf: JobConf,
+    plan: dict,
+    index: int,
+    reducers: int,
+    attempt: str,
+    output: str | None,
+) -> int:
     """Run map task `index` once unless it has committed; 0 or the failing exit code."""
     final = layout.task_dir("m", index)
     if not os.path.exists(layout.task_file("m", index)):
-        task = MapAttempt(layout=layout, conf=conf, plan=plan, index=index,
-                          reducers=reducers, attempt=attempt)
+        task = MapAttempt(
+            layout=layout, conf=conf, plan=plan, index=index, reducers=reducers, attempt=attempt
+        )
         try:
             report = task.run()
         except (TaskFailed, JobError, OSError) as error:
-            failure = error if isinstance(error, TaskFailed) else TaskFailed(
-                getattr(error, "exit_code", ExitCode.FAILED), [], "map task", str(error))
-            record_failure(layout=layout, kind="m", index=index, attempt=attempt,
-                           failure=failure,
-                           final=failure.exit_code == conf.bad_input_exit_code)
+            failure = (
+                error
+                if isinstance(error, TaskFailed)
+                else TaskFailed(
+                    getattr(error, "exit_code", ExitCode.FAILED), [], "map task", str(error)
+                )
+            )
+            record_failure(
+                layout=layout,
+                kind="m",
+                index=index,
+                attempt=attempt,
+                failure=failure,
+                final=failure.exit_code == conf.bad_input_exit_code,
+            )
             shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
             sys.stderr.write(f"{task.label}: {failure}\n")
             if isinstance(error, OSError) and error.errno == 28:
                 from mapreduce.commit import no_space_error
+
                 raise no_space_error(error, layout.job_dir) from None
             return failure.exit_code or ExitCode.FAILED
         write_json_atomic(os.path.join(task.scratch, "_task.json"), report)
@@ -356,15 +476,26 @@ def run_one_map(*, layout: JobLayout, conf: JobConf, plan: dict, index: int, red
     return 0
 
 
-def map_task(*, layout: JobLayout, conf: JobConf, inputs: list[str], mappers: int,
-             reducers: int, index: int, attempt: str, output: Optional[str] = None,
-             stride: int = 0, packed: bool = False) -> int:
+def map_task(
+    *,
+    layout: JobLayout,
+    conf: JobConf,
+    inputs: list[str],
+    mappers: int,
+    reducers: int,
+    index: int,
+    attempt: str,
+    output: str | None = None,
+    stride: int = 0,
+    packed: bool = False,
+) -> int:
     """Map task `index` of the plan; with `stride` (a pod of `stride` map pods), every
     split index, index+stride, ... in turn, each its own task with its own commit."""
     if reducers == 0 and not output:
         raise JobError("a map-only job (0 reducers) needs --output", ExitCode.USAGE)
-    plan = load_or_create_plan(layout=layout, inputs=inputs, mappers=mappers, conf=conf,
-                               packed=packed)
+    plan = load_or_create_plan(
+        layout=layout, inputs=inputs, mappers=mappers, conf=conf, packed=packed
+    )
     total = len(plan["splits"])
     if stride:
         indexes = list(range(index, total, stride))
@@ -373,8 +504,15 @@ def map_task(*, layout: JobLayout, conf: JobConf, inputs: list[str], mappers: in
     else:
         raise JobError(f"map task index {index} is outside 0..{total - 1}", ExitCode.USAGE)
     for split in indexes:
-        code = run_one_map(layout=layout, conf=conf, plan=plan, index=split,
-                           reducers=reducers, attempt=f"{attempt}-m{split}", output=output)
+        code = run_one_map(
+            layout=layout,
+            conf=conf,
+            plan=plan,
+            index=split,
+            reducers=reducers,
+            attempt=f"{attempt}-m{split}",
+            output=output,
+        )
         if code:
             return code
     return 0

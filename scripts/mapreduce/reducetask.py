@@ -2,39 +2,72 @@
 the reducer's lines written by the output format, one part file committed, then the job
 committed once every part is there. An empty partition writes an empty part without starting
 the reducer, as Hadoop does."""
+
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-from typing import Optional
 
 from mapreduce import keys
-from mapreduce.commit import (add_counter, commit_dir, commit_job, publish, read_json,
-                              write_json_atomic)
+from mapreduce.commit import (
+    add_counter,
+    commit_dir,
+    commit_job,
+    publish,
+    read_json,
+    write_json_atomic,
+)
 from mapreduce.layout import JobLayout, failure_note, part_name, success_file, task_name
-from mapreduce.maptask import (each_batch, failed_attempts, open_output, output_line_writer,
-                               record_failure, task_ids)
+from mapreduce.maptask import (
+    each_batch,
+    failed_attempts,
+    open_output,
+    output_line_writer,
+    record_failure,
+    task_ids,
+)
 from mapreduce.settings import ExitCode, JobConf, JobError
 from mapreduce.shuffle import map_stage_status, merge_partition
-from mapreduce.tasks import (FRAMEWORK, Progress, StderrReader, TaskFailed, finish,
-                             prepare_workdir, start_command, task_env)
+from mapreduce.tasks import (
+    FRAMEWORK,
+    Progress,
+    StderrReader,
+    TaskFailed,
+    finish,
+    pipe,
+    prepare_workdir,
+    start_command,
+    task_env,
+)
 
 
-def run_reducer(*, conf: JobConf, merged: str, part: str, env: dict, workdir: str,
-                label: str) -> tuple[dict, int]:
+def run_reducer(
+    *, conf: JobConf, merged: str, part: str, env: dict, workdir: str, label: str
+) -> tuple[dict, int]:
     """cut | reducer | output format -> part; (counters, output records)."""
     progress = Progress(conf.task_timeout_seconds)
     strip = keys.RecordShape.of(conf).strip_fields
     with open(merged, "rb") as source:
         cut = subprocess.Popen(["cut", f"-f{strip}-"], stdin=source, stdout=subprocess.PIPE)
-    proc = start_command(conf.reducer, env=env, cwd=workdir, stdin=cut.stdout,
-                         stdout=subprocess.PIPE, progress=progress)
-    cut.stdout.close()
+    proc = start_command(
+        conf.reducer,
+        env=env,
+        cwd=workdir,
+        stdin=pipe(cut.stdout),
+        stdout=subprocess.PIPE,
+        progress=progress,
+    )
+    pipe(cut.stdout).close()
     reader = StderrReader(proc.stderr, label, progress)
     with open_output(part, conf.compress_output) as out:
-        records = each_batch(proc.stdout, output_line_writer(
-            conf, out, conf.reduce_output_separator, conf.reduce_output_key_fields), progress)
+        records = each_batch(
+            pipe(proc.stdout),
+            output_line_writer(
+                conf, out, conf.reduce_output_separator, conf.reduce_output_key_fields
+            ),
+            progress,
+        )
     counters = finish(proc, reader, "reducer", progress)
     progress.stop()
     if cut.wait():
@@ -42,18 +75,27 @@ def run_reducer(*, conf: JobConf, merged: str, part: str, env: dict, workdir: st
     return counters, records
 
 
-def reduce_task(*, layout: JobLayout, conf: JobConf, index: int, reducers: int,
-                attempt: str, output: str, merged: Optional[str] = None) -> int:
+def reduce_task(
+    *,
+    layout: JobLayout,
+    conf: JobConf,
+    index: int,
+    reducers: int,
+    attempt: str,
+    output: str,
+    merged: str | None = None,
+) -> int:
     """Run reduce task `index` (0 or the reducer's exit code), then try to commit the job."""
     if not 0 <= index < reducers:
-        raise JobError(f"reduce task index {index} is outside 0..{reducers - 1}",
-                       ExitCode.USAGE)
+        raise JobError(f"reduce task index {index} is outside 0..{reducers - 1}", ExitCode.USAGE)
     if os.path.exists(success_file(output)):
         return 0  # the job has committed: a late or repeated attempt has nothing to do
     if merged and os.path.exists(failure_note(merged)):
         with open(failure_note(merged)) as note:
-            raise JobError(f"no input for reduce task {index}: {note.read().strip()}",
-                           conf.map_stage_failed_exit_code)
+            raise JobError(
+                f"no input for reduce task {index}: {note.read().strip()}",
+                conf.map_stage_failed_exit_code,
+            )
     suffix = conf.output_suffix
     name = task_name("r", index)
     part = part_name(index, suffix)
@@ -63,14 +105,24 @@ def reduce_task(*, layout: JobLayout, conf: JobConf, index: int, reducers: int,
         os.makedirs(scratch, exist_ok=True)
         label = f"{name} {attempt}"
         try:
-            code = _attempt(layout=layout, conf=conf, index=index, reducers=reducers,
-                            attempt=attempt, scratch=scratch, part=part, merged=merged,
-                            label=label)
+            code = _attempt(
+                layout=layout,
+                conf=conf,
+                index=index,
+                reducers=reducers,
+                attempt=attempt,
+                scratch=scratch,
+                part=part,
+                merged=merged,
+                label=label,
+            )
         except TaskFailed as failure:
-            record_failure(layout=layout, kind="r", index=index, attempt=attempt,
-                           failure=failure, final=False)
+            record_failure(
+                layout=layout, kind="r", index=index, attempt=attempt, failure=failure, final=False
+            )
             shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
             import sys
+
             sys.stderr.write(f"{label}: {failure}\n")
             return failure.exit_code or ExitCode.FAILED
         if code:
@@ -82,8 +134,18 @@ def reduce_task(*, layout: JobLayout, conf: JobConf, index: int, reducers: int,
     return 0
 
 
-def _attempt(*, layout: JobLayout, conf: JobConf, index: int, reducers: int, attempt: str,
-             scratch: str, part: str, merged: Optional[str], label: str) -> int:
+def _attempt(
+    *,
+    layout: JobLayout,
+    conf: JobConf,
+    index: int,
+    reducers: int,
+    attempt: str,
+    scratch: str,
+    part: str,
+    merged: str | None,
+    label: str,
+) -> int:
     plan = read_json(layout.plan)
     maps = len(plan["splits"])
     if not merged:
@@ -98,17 +160,24 @@ def _attempt(*, layout: JobLayout, conf: JobConf, index: int, reducers: int, att
         open_output(part_path, conf.compress_output).close()
         records = 0
     else:
-        workdir = prepare_workdir(workdir=os.path.join(layout.scratch(attempt), "work"),
-                                  conf=conf)
-        env = task_env(conf=conf, extra={
-            "mapreduce_task_ismap": "false", "mapreduce_task_partition": index,
-            "mapreduce_job_reduces": reducers,
-            **task_ids(plan, "r", index, failed_attempts(layout, "r", index))})
-        counters, records = run_reducer(conf=conf, merged=merged, part=part_path, env=env,
-                                        workdir=workdir, label=label)
+        workdir = prepare_workdir(workdir=os.path.join(layout.scratch(attempt), "work"), conf=conf)
+        env = task_env(
+            conf=conf,
+            extra={
+                "mapreduce_task_ismap": "false",
+                "mapreduce_task_partition": index,
+                "mapreduce_job_reduces": reducers,
+                **task_ids(plan, "r", index, failed_attempts(layout, "r", index)),
+            },
+        )
+        counters, records = run_reducer(
+            conf=conf, merged=merged, part=part_path, env=env, workdir=workdir, label=label
+        )
     if merged.startswith(scratch):
         os.unlink(merged)
     add_counter(counters, FRAMEWORK, "REDUCE_OUTPUT_RECORDS", records)
-    write_json_atomic(os.path.join(scratch, "_task.json"),
-                      {"task": task_name("r", index), "attempt": attempt, "counters": counters})
+    write_json_atomic(
+        os.path.join(scratch, "_task.json"),
+        {"task": task_name("r", index), "attempt": attempt, "counters": counters},
+    )
     return 0

@@ -1,5 +1,6 @@
 """A job's settings: one typed object built from Hadoop's property names, and the engine's
 named exit codes and defaults (the only place that knows them)."""
+
 from __future__ import annotations
 
 import enum
@@ -7,6 +8,7 @@ import os
 import shlex
 import sys
 from dataclasses import dataclass, field
+from typing import Callable
 
 SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,8 +51,10 @@ TEXT_OUTPUT = "org.apache.hadoop.mapred.TextOutputFormat"
 HASH_PARTITIONER = "org.apache.hadoop.mapred.lib.HashPartitioner"
 KEY_FIELD_PARTITIONER = "org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner"
 KEY_FIELD_COMPARATOR = "org.apache.hadoop.mapred.lib.KeyFieldBasedComparator"
-GZIP_CODECS = ("org.apache.hadoop.io.compress.GzipCodec",
-               "org.apache.hadoop.io.compress.DefaultCodec")
+GZIP_CODECS = (
+    "org.apache.hadoop.io.compress.GzipCodec",
+    "org.apache.hadoop.io.compress.DefaultCodec",
+)
 
 
 def _aliases(*classes: str) -> tuple[str, ...]:
@@ -67,11 +71,17 @@ def _aliases(*classes: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-INPUT_FORMATS = {name: canonical for canonical in (TEXT_INPUT, KEY_VALUE_INPUT, NLINE_INPUT)
-                 for name in _aliases(canonical)}
+INPUT_FORMATS = {
+    name: canonical
+    for canonical in (TEXT_INPUT, KEY_VALUE_INPUT, NLINE_INPUT)
+    for name in _aliases(canonical)
+}
 OUTPUT_FORMATS = {name: TEXT_OUTPUT for name in _aliases(TEXT_OUTPUT)}
-PARTITIONERS = {name: canonical for canonical in (HASH_PARTITIONER, KEY_FIELD_PARTITIONER)
-                for name in _aliases(canonical)}
+PARTITIONERS = {
+    name: canonical
+    for canonical in (HASH_PARTITIONER, KEY_FIELD_PARTITIONER)
+    for name in _aliases(canonical)
+}
 COMPARATORS = {name: KEY_FIELD_COMPARATOR for name in _aliases(KEY_FIELD_COMPARATOR)}
 
 # Older property names Hadoop 3 still honours, and the names they stand for.
@@ -87,8 +97,7 @@ DEPRECATED = {
     "mapred.line.input.format.linespermap": "mapreduce.input.lineinputformat.linespermap",
     "mapred.task.timeout": "mapreduce.task.timeout",
     "mapred.textoutputformat.separator": "mapreduce.output.textoutputformat.separator",
-    "key.value.separator.in.input.line":
-        "mapreduce.input.keyvaluelinerecordreader.key.value.separator",
+    "key.value.separator.in.input.line": "mapreduce.input.keyvaluelinerecordreader.key.value.separator",
     "mapred.job.name": "mapreduce.job.name",
     "mapred.map.max.attempts": "mapreduce.map.maxattempts",
     "mapred.reduce.max.attempts": "mapreduce.reduce.maxattempts",
@@ -96,37 +105,68 @@ DEPRECATED = {
 }
 
 # Properties we implement (after the renames above).
-SUPPORTED = frozenset({
-    "stream.map.output.field.separator", "stream.num.map.output.key.fields",
-    "stream.reduce.input.field.separator", "stream.reduce.output.field.separator",
-    "stream.num.reduce.output.key.fields", "stream.map.input.field.separator",
-    "stream.combine.input.field.separator",
-    "mapreduce.map.output.key.field.separator", "mapreduce.output.textoutputformat.separator",
-    "mapreduce.partition.keypartitioner.options", "mapreduce.partition.keycomparator.options",
-    "mapreduce.job.output.key.comparator.class", "mapreduce.job.reduces", "mapreduce.job.maps",
-    "mapreduce.output.fileoutputformat.compress",
-    "mapreduce.output.fileoutputformat.compress.codec",
-    "mapreduce.input.lineinputformat.linespermap", "mapreduce.task.timeout",
-    "mapreduce.input.keyvaluelinerecordreader.key.value.separator", "mapreduce.job.name",
-    "mapreduce.map.maxattempts", "mapreduce.reduce.maxattempts", "mapreduce.job.id",
-    "mapred.input.format.class", "mapred.output.format.class", "mapred.partitioner.class",
-    "num.key.fields.for.partition", "stream.non.zero.exit.is.failure",
-    "mapreduce.map.speculative", "mapreduce.reduce.speculative",
-    "mapreduce.map.memory.mb", "mapreduce.reduce.memory.mb", "mapreduce.job.queuename",
-    "mapreduce.map.output.compress", "mapreduce.map.output.compress.codec",
-    "mapreduce.output.fileoutputformat.compress.type",
-})
+SUPPORTED = frozenset(
+    {
+        "stream.map.output.field.separator",
+        "stream.num.map.output.key.fields",
+        "stream.reduce.input.field.separator",
+        "stream.reduce.output.field.separator",
+        "stream.num.reduce.output.key.fields",
+        "stream.map.input.field.separator",
+        "stream.combine.input.field.separator",
+        "mapreduce.map.output.key.field.separator",
+        "mapreduce.output.textoutputformat.separator",
+        "mapreduce.partition.keypartitioner.options",
+        "mapreduce.partition.keycomparator.options",
+        "mapreduce.job.output.key.comparator.class",
+        "mapreduce.job.reduces",
+        "mapreduce.job.maps",
+        "mapreduce.output.fileoutputformat.compress",
+        "mapreduce.output.fileoutputformat.compress.codec",
+        "mapreduce.input.lineinputformat.linespermap",
+        "mapreduce.task.timeout",
+        "mapreduce.input.keyvaluelinerecordreader.key.value.separator",
+        "mapreduce.job.name",
+        "mapreduce.map.maxattempts",
+        "mapreduce.reduce.maxattempts",
+        "mapreduce.job.id",
+        "mapred.input.format.class",
+        "mapred.output.format.class",
+        "mapred.partitioner.class",
+        "num.key.fields.for.partition",
+        "stream.non.zero.exit.is.failure",
+        "mapreduce.map.speculative",
+        "mapreduce.reduce.speculative",
+        "mapreduce.map.memory.mb",
+        "mapreduce.reduce.memory.mb",
+        "mapreduce.job.queuename",
+        "mapreduce.map.output.compress",
+        "mapreduce.map.output.compress.codec",
+        "mapreduce.output.fileoutputformat.compress.type",
+    }
+)
 # Properties Hadoop defines that we refuse rather than ignore: ignoring them would change the
 # answer.
-UNSUPPORTED = frozenset({
-    "mapreduce.job.output.group.comparator.class", "stream.map.input", "stream.map.output",
-    "stream.reduce.input", "stream.reduce.output", "stream.io.identifier.resolver.class",
-    "mapreduce.job.inputformat.class", "mapreduce.job.outputformat.class",
-    "mapreduce.job.partitioner.class", "mapreduce.job.combine.class",
-    "mapred.mapper.class", "mapred.reducer.class", "mapreduce.input.fileinputformat.split.minsize",
-    "mapreduce.input.fileinputformat.split.maxsize", "mapreduce.job.output.key.class",
-    "stream.non.zero.exit.status.is.failure",
-})
+UNSUPPORTED = frozenset(
+    {
+        "mapreduce.job.output.group.comparator.class",
+        "stream.map.input",
+        "stream.map.output",
+        "stream.reduce.input",
+        "stream.reduce.output",
+        "stream.io.identifier.resolver.class",
+        "mapreduce.job.inputformat.class",
+        "mapreduce.job.outputformat.class",
+        "mapreduce.job.partitioner.class",
+        "mapreduce.job.combine.class",
+        "mapred.mapper.class",
+        "mapred.reducer.class",
+        "mapreduce.input.fileinputformat.split.minsize",
+        "mapreduce.input.fileinputformat.split.maxsize",
+        "mapreduce.job.output.key.class",
+        "stream.non.zero.exit.status.is.failure",
+    }
+)
 
 
 def separator(value: str) -> bytes:
@@ -158,14 +198,18 @@ def _class(properties: dict[str, str], name: str, known: dict[str, str], default
     if not value:
         return default
     if value not in known:
-        raise JobError(f"-D {name}={value}: this class is not supported (supported: "
-                       f"{', '.join(sorted(set(known.values())))})", ExitCode.USAGE)
+        raise JobError(
+            f"-D {name}={value}: this class is not supported (supported: "
+            f"{', '.join(sorted(set(known.values())))})",
+            ExitCode.USAGE,
+        )
     return known[value]
 
 
-def normalize_properties(pairs: list[tuple[str, str]],
-                         warn=lambda message: sys.stderr.write(message + "\n")
-                         ) -> dict[str, str]:
+def normalize_properties(
+    pairs: list[tuple[str, str]],
+    warn: Callable[[str], object] = lambda message: sys.stderr.write(message + "\n"),
+) -> dict[str, str]:
     """Properties by their current names; an unknown one warns (Hadoop ignores it), one we
     cannot honour is an error naming it. The last setting of a name wins."""
     properties: dict[str, str] = {}
@@ -173,12 +217,17 @@ def normalize_properties(pairs: list[tuple[str, str]],
         name = name.strip()
         current = DEPRECATED.get(name, name)
         if current in UNSUPPORTED:
-            raise JobError(f"-D {name}: not supported by this engine (it would change the "
-                           f"job's answer)", ExitCode.USAGE)
-        if current not in SUPPORTED and not name.startswith(("mapreduce.", "mapred.", "dfs.",
-                                                              "yarn.", "io.", "fs.", "hadoop.")):
-            warn(f"warning: unknown property {name} (passed to tasks' environment, "
-                 f"otherwise ignored)")
+            raise JobError(
+                f"-D {name}: not supported by this engine (it would change the job's answer)",
+                ExitCode.USAGE,
+            )
+        if current not in SUPPORTED and not name.startswith(
+            ("mapreduce.", "mapred.", "dfs.", "yarn.", "io.", "fs.", "hadoop.")
+        ):
+            warn(
+                f"warning: unknown property {name} (passed to tasks' environment, "
+                f"otherwise ignored)"
+            )
         elif current not in SUPPORTED:
             warn(f"warning: property {name} has no effect here")
         properties[current] = value
@@ -237,8 +286,9 @@ class JobConf:
 
     @property
     def key_value_input_separator(self) -> bytes:
-        return separator(self.get(
-            "mapreduce.input.keyvaluelinerecordreader.key.value.separator", "\t"))
+        return separator(
+            self.get("mapreduce.input.keyvaluelinerecordreader.key.value.separator", "\t")
+        )
 
     @property
     def key_field_separator(self) -> bytes:
@@ -254,13 +304,11 @@ class JobConf:
 
     @property
     def output_format(self) -> str:
-        return _class(self.properties, "mapred.output.format.class", OUTPUT_FORMATS,
-                      TEXT_OUTPUT)
+        return _class(self.properties, "mapred.output.format.class", OUTPUT_FORMATS, TEXT_OUTPUT)
 
     @property
     def partitioner(self) -> str:
-        return _class(self.properties, "mapred.partitioner.class", PARTITIONERS,
-                      HASH_PARTITIONER)
+        return _class(self.properties, "mapred.partitioner.class", PARTITIONERS, HASH_PARTITIONER)
 
     @property
     def partitioner_options(self) -> str:
@@ -269,8 +317,7 @@ class JobConf:
     @property
     def comparator_options(self) -> str:
         """The KeyFieldBasedComparator's options, or "" for the default byte order."""
-        name = _class(self.properties, "mapreduce.job.output.key.comparator.class",
-                      COMPARATORS, "")
+        name = _class(self.properties, "mapreduce.job.output.key.comparator.class", COMPARATORS, "")
         return self.get("mapreduce.partition.keycomparator.options") if name else ""
 
     @property
@@ -279,8 +326,11 @@ class JobConf:
             return False
         codec = self.get("mapreduce.output.fileoutputformat.compress.codec", GZIP_CODECS[1])
         if codec not in GZIP_CODECS:
-            raise JobError(f"-D mapreduce.output.fileoutputformat.compress.codec={codec}: "
-                           f"only {GZIP_CODECS[0]} is supported", ExitCode.USAGE)
+            raise JobError(
+                f"-D mapreduce.output.fileoutputformat.compress.codec={codec}: "
+                f"only {GZIP_CODECS[0]} is supported",
+                ExitCode.USAGE,
+            )
         return True
 
     @property
@@ -293,8 +343,9 @@ class JobConf:
 
     @property
     def lines_per_map(self) -> int:
-        return max(1, _positive_int(self.properties,
-                                    "mapreduce.input.lineinputformat.linespermap", 1))
+        return max(
+            1, _positive_int(self.properties, "mapreduce.input.lineinputformat.linespermap", 1)
+        )
 
     @property
     def task_timeout_seconds(self) -> float:
@@ -307,14 +358,28 @@ class JobConf:
 
     def validate(self) -> None:
         """Evaluate every derived setting once, so a bad value fails before any task runs."""
-        for name in ("map_output_separator", "map_output_key_fields", "reduce_input_separator",
-                     "reduce_output_separator", "reduce_output_key_fields",
-                     "map_input_separator", "key_value_input_separator",
-                     "key_field_separator", "output_separator", "input_format",
-                     "output_format", "partitioner", "comparator_options", "compress_output",
-                     "lines_per_map", "task_timeout_seconds", "max_attempts"):
+        for name in (
+            "map_output_separator",
+            "map_output_key_fields",
+            "reduce_input_separator",
+            "reduce_output_separator",
+            "reduce_output_key_fields",
+            "map_input_separator",
+            "key_value_input_separator",
+            "key_field_separator",
+            "output_separator",
+            "input_format",
+            "output_format",
+            "partitioner",
+            "comparator_options",
+            "compress_output",
+            "lines_per_map",
+            "task_timeout_seconds",
+            "max_attempts",
+        ):
             getattr(self, name)
         from mapreduce import keys  # the option syntax lives with its users
+
         keys.parse_key_specs(self.partitioner_options)
         keys.parse_key_specs(self.comparator_options)
         for path in self.files:

@@ -2,6 +2,7 @@
 good), copy partition r's byte range out of each map task's sorted data file, and merge the
 copies with GNU sort -m: at most MERGE_FAN_IN files open at once, the file list read from a
 file (never one argv entry per map task)."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 from mapreduce.commit import read_json, unique_suffix
 from mapreduce.layout import JobLayout, failure_note
@@ -20,8 +21,9 @@ from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, ExitCode, JobError
 PLAN_WAIT_SECONDS = 0.2
 
 
-def map_stage_status(layout: JobLayout, maps: int, max_attempts: int
-                     ) -> tuple[list[int], dict[int, dict]]:
+def map_stage_status(
+    layout: JobLayout, maps: int, max_attempts: int
+) -> tuple[list[int], dict[int, dict]]:
     """(map tasks still running, {index: failure record}) of a job's map stage."""
     pending: list[int] = []
     failed: dict[int, dict] = {}
@@ -49,13 +51,15 @@ def map_stage_status(layout: JobLayout, maps: int, max_attempts: int
 def describe_failure(index: int, record: dict) -> str:
     tail = "\n".join("    " + line for line in record.get("stderr_tail", [])[-10:])
     why = "bad input" if record.get("final") else f"{record['attempts']} failed attempts"
-    return (f"map task {index} failed for good ({why}; last exit code "
-            f"{record.get('exit_code')}, attempt {record.get('attempt')}"
-            f"{': ' + record['reason'] if record.get('reason') else ''})"
-            + (f"; its stderr ends:\n{tail}" if tail else ""))
+    return (
+        f"map task {index} failed for good ({why}; last exit code "
+        f"{record.get('exit_code')}, attempt {record.get('attempt')}"
+        f"{': ' + record['reason'] if record.get('reason') else ''})"
+        + (f"; its stderr ends:\n{tail}" if tail else "")
+    )
 
 
-def wait_for_plan(layout: JobLayout, deadline: Optional[float]) -> dict:
+def wait_for_plan(layout: JobLayout, deadline: float | None) -> dict:
     while not os.path.exists(layout.plan):
         if deadline is not None and time.monotonic() > deadline:
             raise JobError(f"timed out waiting for the split plan {layout.plan}")
@@ -63,9 +67,14 @@ def wait_for_plan(layout: JobLayout, deadline: Optional[float]) -> dict:
     return read_json(layout.plan)
 
 
-def wait_for_maps(*, layout: JobLayout, max_attempts: int, timeout: float,
-                  poll: float = POLL_SECONDS,
-                  progress: Optional[Callable[[int, int], None]] = None) -> int:
+def wait_for_maps(
+    *,
+    layout: JobLayout,
+    max_attempts: int,
+    timeout: float,
+    poll: float = POLL_SECONDS,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Block until every map task has committed; returns their number. JobError when one
     failed for good, or at the timeout."""
     deadline = time.monotonic() + timeout if timeout else None
@@ -84,8 +93,10 @@ def wait_for_maps(*, layout: JobLayout, max_attempts: int, timeout: float,
             progress(maps - len(remaining), maps)
         if deadline is not None and time.monotonic() > deadline:
             shown = ", ".join(map(str, remaining[:20])) + (" ..." if len(remaining) > 20 else "")
-            raise JobError(f"timed out after {timeout:g}s waiting for map tasks {shown}",
-                           ExitCode.MAP_STAGE_FAILED)
+            raise JobError(
+                f"timed out after {timeout:g}s waiting for map tasks {shown}",
+                ExitCode.MAP_STAGE_FAILED,
+            )
         time.sleep(poll)
 
 
@@ -96,8 +107,7 @@ def copy_range(source: str, offset: int, length: int, target: str) -> None:
         done = 0
         while done < length:
             try:
-                n = os.copy_file_range(src.fileno(), dst.fileno(), length - done,
-                                       offset + done)
+                n = os.copy_file_range(src.fileno(), dst.fileno(), length - done, offset + done)
             except OSError:
                 n = 0
             if n <= 0:
@@ -110,8 +120,9 @@ def copy_range(source: str, offset: int, length: int, target: str) -> None:
             done += n
 
 
-def fetch_partition(*, layout: JobLayout, maps: int, partition: int, scratch: str
-                    ) -> tuple[list[str], int]:
+def fetch_partition(
+    *, layout: JobLayout, maps: int, partition: int, scratch: str
+) -> tuple[list[str], int]:
     """Copy partition `partition` of every map output into `scratch`; (files, records)."""
     files, records = [], 0
     for m in range(maps):
@@ -133,19 +144,23 @@ def merge_files(files: list[str], output: str, scratch: str) -> None:
         for path in files:
             f.write(os.fsencode(path) + b"\0")
     with open(output, "wb") as out:
-        subprocess.run(sort_command("-m", f"--batch-size={MERGE_FAN_IN}",
-                                    f"--files0-from={list_file}"),
-                       stdout=out, check=True, env=dict(os.environ, TMPDIR=scratch))
+        subprocess.run(
+            sort_command("-m", f"--batch-size={MERGE_FAN_IN}", f"--files0-from={list_file}"),
+            stdout=out,
+            check=True,
+            env=dict(os.environ, TMPDIR=scratch),
+        )
 
 
-def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str
-                    ) -> int:
+def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str) -> int:
     """Partition `partition`, merged, into `output`; returns its record count."""
-    scratch = tempfile.mkdtemp(prefix=f"shuffle-r{partition}-",
-                               dir=os.environ.get("TMPDIR") or os.path.dirname(output))
+    scratch = tempfile.mkdtemp(
+        prefix=f"shuffle-r{partition}-", dir=os.environ.get("TMPDIR") or os.path.dirname(output)
+    )
     try:
-        files, records = fetch_partition(layout=layout, maps=maps, partition=partition,
-                                         scratch=scratch)
+        files, records = fetch_partition(
+            layout=layout, maps=maps, partition=partition, scratch=scratch
+        )
         temp = f"{output}.tmp-{unique_suffix()}"
         if not files:
             open(temp, "wb").close()
@@ -159,8 +174,16 @@ def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def shuffle(*, layout: JobLayout, index: int, max_attempts: int, timeout: float,
-            output: str, poll: float = POLL_SECONDS, defer_failure: bool = False) -> int:
+def shuffle(
+    *,
+    layout: JobLayout,
+    index: int,
+    max_attempts: int,
+    timeout: float,
+    output: str,
+    poll: float = POLL_SECONDS,
+    defer_failure: bool = False,
+) -> int:
     """Wait for the map stage and merge partition `index` into `output`.
 
     With defer_failure, a map stage that failed for good (or the timeout) is written next to
@@ -174,8 +197,9 @@ def shuffle(*, layout: JobLayout, index: int, max_attempts: int, timeout: float,
             sys.stderr.write(f"shuffle r-{index:05d}: {done}/{total} map tasks committed\n")
 
     try:
-        maps = wait_for_maps(layout=layout, max_attempts=max_attempts, timeout=timeout,
-                             poll=poll, progress=progress)
+        maps = wait_for_maps(
+            layout=layout, max_attempts=max_attempts, timeout=timeout, poll=poll, progress=progress
+        )
     except JobError as error:
         if not defer_failure:
             raise
@@ -184,6 +208,7 @@ def shuffle(*, layout: JobLayout, index: int, max_attempts: int, timeout: float,
         sys.stderr.write(f"shuffle r-{index:05d}: {error}\n")
         return 0
     records = merge_partition(layout=layout, maps=maps, partition=index, output=output)
-    sys.stderr.write(f"shuffle r-{index:05d}: merged {records} records of {maps} map "
-                     f"outputs into {output}\n")
+    sys.stderr.write(
+        f"shuffle r-{index:05d}: merged {records} records of {maps} map outputs into {output}\n"
+    )
     return 0

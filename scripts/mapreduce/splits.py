@@ -1,21 +1,27 @@
 """Inputs and splits: which files a job reads, how they are cut into map tasks (Hadoop's
 FileInputFormat and NLineInputFormat rules), and the records a map task feeds its mapper
 (TextInputFormat, KeyValueTextInputFormat, NLineInputFormat)."""
+
 from __future__ import annotations
 
 import glob
 import gzip
 import os
 import zlib
-from typing import Callable, Iterator, Optional
+from collections.abc import Iterator
+from typing import BinaryIO, Callable, Protocol
 
-from mapreduce.settings import (ExitCode, JobConf, JobError, KEY_VALUE_INPUT, NLINE_INPUT,
-                                TEXT_INPUT)
+from mapreduce.settings import KEY_VALUE_INPUT, NLINE_INPUT, TEXT_INPUT, ExitCode, JobConf, JobError
 
 BLOCK = 1 << 20
 BOM = b"\xef\xbb\xbf"
 BLOCK_SIZE = 128 << 20  # HDFS's default block size: no split is larger (Hadoop's rule)
 SPLIT_SLOP = 1.1  # Hadoop's: the last split may be up to 10% larger than the others
+
+
+class Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
 
 Chunk = dict  # {"path": str, "start": int, "length": int}
 Write = Callable[[bytes], object]
@@ -56,9 +62,11 @@ def expand_inputs(inputs: list[str]) -> list[str]:
         if os.path.exists(item):
             matches = [item]
         elif glob.has_magic(item):
-            matches = sorted(glob.glob(glob.escape(os.path.dirname(item)) + os.sep
-                                       + os.path.basename(item)) if os.path.dirname(item)
-                             else glob.glob(item))
+            matches = sorted(
+                glob.glob(glob.escape(os.path.dirname(item)) + os.sep + os.path.basename(item))
+                if os.path.dirname(item)
+                else glob.glob(item)
+            )
         else:
             matches = []
         if not matches:
@@ -119,8 +127,13 @@ def nline_chunk(path: str, start: int, end: int) -> Chunk:
     as starting one byte early (and the first one byte short): its numbering and the task's
     environment follow those figures, the reading follows the lines."""
     hadoop = (0, end - 1) if start == 0 else (start - 1, end - start)
-    return {"path": path, "start": start, "length": end - start,
-            "hadoop_start": hadoop[0], "hadoop_length": hadoop[1]}
+    return {
+        "path": path,
+        "start": start,
+        "length": end - start,
+        "hadoop_start": hadoop[0],
+        "hadoop_length": hadoop[1],
+    }
 
 
 def nline_splits(files: list[tuple[str, int]], lines_per_map: int) -> list[list[Chunk]]:
@@ -162,34 +175,43 @@ def make_plan(inputs: list[str], mappers: int, conf: JobConf, packed: bool = Fal
         splits = number_like_hadoop(file_splits(files, mappers))
     if not splits:
         splits = [[]]  # no input at all: one map task over nothing, as Hadoop runs
-    return {"mappers": mappers, "packed": packed, "inputs": list(inputs),
-            "input_format": conf.input_format,
-            "files": [{"path": p, "size": s} for p, s in files],
-            "total_bytes": sum(size for _, size in files), "splits": splits}
+    return {
+        "mappers": mappers,
+        "packed": packed,
+        "inputs": list(inputs),
+        "input_format": conf.input_format,
+        "files": [{"path": p, "size": s} for p, s in files],
+        "total_bytes": sum(size for _, size in files),
+        "splits": splits,
+    }
 
 
 # --------------------------------------------------------------------------- reading
+
 
 class InputChanged(JobError):
     """An input file that cannot be read as planned: truncated, corrupt, gone, shrunk."""
 
 
-def _open_input(path: str):
+def _open_input(path: str) -> BinaryIO:
     try:
-        return gzip.open(path, "rb") if is_compressed(path) else open(path, "rb")
+        if is_compressed(path):
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        return open(path, "rb")
     except OSError as error:
         raise InputChanged(f"input {path}: {error.strerror or error}") from None
 
 
-def _lines(f) -> Iterator[bytes]:
+def _lines(f: Readable) -> Iterator[bytes]:
     """Lines with Hadoop's terminators (\\n, \\r, \\r\\n), each kept with its terminator."""
     pending = b""
     while True:
         try:
             block = f.read(BLOCK)
         except (OSError, EOFError, zlib.error) as error:
-            raise InputChanged(f"input {getattr(f, 'name', '?')}: cannot be read to its end "
-                               f"({error})") from None
+            raise InputChanged(
+                f"input {getattr(f, 'name', '?')}: cannot be read to its end ({error})"
+            ) from None
         if not block:
             break
         data = pending + block
@@ -200,7 +222,7 @@ def _lines(f) -> Iterator[bytes]:
             if r >= 0:
                 if r + 1 == len(data):
                     break  # a \r at the end of the block: \r\n or \r alone, next block says
-                end = r + 2 if data[r + 1:r + 2] == b"\n" else r + 1
+                end = r + 2 if data[r + 1 : r + 2] == b"\n" else r + 1
             elif n >= 0:
                 end = n + 1
             else:
@@ -212,19 +234,21 @@ def _lines(f) -> Iterator[bytes]:
         yield pending
 
 
-def _read_exact_range(f, path: str, start: int, length: int, write: Write) -> None:
+def _read_exact_range(f: BinaryIO, path: str, start: int, length: int, write: Write) -> None:
     remaining = length
     while remaining > 0:
         block = f.read(min(BLOCK, remaining))
         if not block:
-            raise InputChanged(f"input {path} ended at byte {start + length - remaining}, "
-                               f"before the planned {start + length}: it changed during "
-                               f"the job")
+            raise InputChanged(
+                f"input {path} ended at byte {start + length - remaining}, "
+                f"before the planned {start + length}: it changed during "
+                f"the job"
+            )
         remaining -= len(block)
         write(block)
 
 
-def _skip_partial_line(f) -> bool:
+def _skip_partial_line(f: BinaryIO) -> bool:
     """Move past the line that the previous split owns; False at end of file."""
     while True:
         block = f.read(BLOCK)
@@ -251,8 +275,10 @@ def read_chunk_bytes(chunk: Chunk, write: Write) -> None:
     with _open_input(path) as f:
         size = os.fstat(f.fileno()).st_size
         if size < end:
-            raise InputChanged(f"input {path} is {size} bytes, the plan expected at least "
-                               f"{end}: it changed during the job")
+            raise InputChanged(
+                f"input {path} is {size} bytes, the plan expected at least "
+                f"{end}: it changed during the job"
+            )
         if start > 0:
             f.seek(start)
             if not _skip_partial_line(f) or f.tell() > end:
@@ -267,7 +293,7 @@ def read_chunk_bytes(chunk: Chunk, write: Write) -> None:
                 return
             at = block.find(b"\n")
             if at >= 0:
-                write(block[:at + 1])
+                write(block[: at + 1])
                 return
             write(block)
 
@@ -291,7 +317,7 @@ class _BytesReader:
         self.data, self.at = data, 0
 
     def read(self, n: int) -> bytes:
-        block = self.data[self.at:self.at + n]
+        block = self.data[self.at : self.at + n]
         self.at += len(block)
         return block
 
@@ -369,24 +395,33 @@ def split_file(split: list[Chunk]) -> tuple[str, int, int]:
     if not split:
         return "", 0, 0
     first = split[0]
-    return (first["path"], first.get("hadoop_start", first["start"]),
-            sum(c.get("hadoop_length", c["length"]) for c in split
-                if c["path"] == first["path"]))
+    return (
+        first["path"],
+        first.get("hadoop_start", first["start"]),
+        sum(c.get("hadoop_length", c["length"]) for c in split if c["path"] == first["path"]),
+    )
 
 
-def check_plan(plan: dict, inputs: list[str], mappers: int, packed: bool,
-               where: str) -> None:
+def check_plan(plan: dict, inputs: list[str], mappers: int, packed: bool, where: str) -> None:
     """A plan fixed by an earlier task must be the plan of this job's inputs."""
-    if (plan.get("inputs") != list(inputs) or plan.get("mappers") != mappers
-            or plan.get("packed", False) != packed):
-        raise JobError(f"{where} was made for other inputs or map counts ({plan.get('inputs')}, "
-                       f"{plan.get('mappers')} maps) than this run's ({inputs}, {mappers}): "
-                       f"a job directory is never shared by two runs", ExitCode.USAGE)
+    if (
+        plan.get("inputs") != list(inputs)
+        or plan.get("mappers") != mappers
+        or plan.get("packed", False) != packed
+    ):
+        raise JobError(
+            f"{where} was made for other inputs or map counts ({plan.get('inputs')}, "
+            f"{plan.get('mappers')} maps) than this run's ({inputs}, {mappers}): "
+            f"a job directory is never shared by two runs",
+            ExitCode.USAGE,
+        )
     for entry in plan.get("files", []):
         try:
-            size: Optional[int] = os.path.getsize(entry["path"])
+            size: int | None = os.path.getsize(entry["path"])
         except OSError:
             size = None
         if size != entry["size"]:
-            raise InputChanged(f"input {entry['path']} changed since the split plan was made "
-                               f"({entry['size']} bytes then, {size} now)")
+            raise InputChanged(
+                f"input {entry['path']} changed since the split plan was made "
+                f"({entry['size']} bytes then, {size} now)"
+            )

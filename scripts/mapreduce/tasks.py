@@ -1,6 +1,7 @@
 """Running the user's commands (mapper, combiner, reducer) as Hadoop Streaming runs them: a
 shell command line, the job's environment, a working directory holding the job's files,
 `reporter:` lines on stderr as counters and status, and a timeout without progress."""
+
 from __future__ import annotations
 
 import collections
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, Optional
+from typing import IO, Any
 
 from mapreduce.commit import add_counter
 from mapreduce.settings import JobConf
@@ -27,8 +28,7 @@ RUNNING: set = set()
 class TaskFailed(Exception):
     """A user command failed: its exit code, the end of its stderr, and what it was."""
 
-    def __init__(self, exit_code: int, tail: list[str], what: str,
-                 reason: str = "") -> None:
+    def __init__(self, exit_code: int, tail: list[str], what: str, reason: str = "") -> None:
         super().__init__(reason or f"{what} exited with code {exit_code}")
         self.exit_code, self.tail, self.what = exit_code, tail, what
 
@@ -71,10 +71,10 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def parse_reporter_line(line: str, counters: dict) -> Optional[str]:
+def parse_reporter_line(line: str, counters: dict) -> str | None:
     """Apply one `reporter:counter:G,C,N` line; returns "counter", "status" or None."""
     if line.startswith("reporter:counter:"):
-        fields = line[len("reporter:counter:"):].split(",")
+        fields = line[len("reporter:counter:") :].split(",")
         if len(fields) < 3:
             return None
         try:
@@ -91,10 +91,11 @@ def parse_reporter_line(line: str, counters: dict) -> Optional[str]:
 class StderrReader(threading.Thread):
     """Forwards a task's stderr, taking out Hadoop `reporter:` lines as counters/status."""
 
-    def __init__(self, stream: IO[bytes], label: str, progress: Optional[Progress] = None
-                 ) -> None:
+    def __init__(
+        self, stream: IO[bytes] | None, label: str, progress: Progress | None = None
+    ) -> None:
         super().__init__(daemon=True)
-        self.stream, self.label, self.progress = stream, label, progress
+        self.stream, self.label, self.progress = pipe(stream), label, progress
         self.counters: dict = {}
         self.tail: collections.deque = collections.deque(maxlen=STDERR_TAIL_LINES)
         self.start()
@@ -106,7 +107,7 @@ class StderrReader(threading.Thread):
             if kind == "status":
                 if self.progress:
                     self.progress.tick()
-                sys.stderr.write(f"[{self.label}] status: {line[len('reporter:status:'):]}\n")
+                sys.stderr.write(f"[{self.label}] status: {line[len('reporter:status:') :]}\n")
             elif kind is None:
                 self.tail.append(line)
                 sys.stderr.write(f"[{self.label}] {line}\n")
@@ -146,13 +147,27 @@ def prepare_workdir(*, workdir: str, conf: JobConf) -> str:
     return workdir
 
 
-def start_command(command: str, *, env: dict, cwd: str, stdin, stdout,
-                  progress: Optional[Progress] = None) -> subprocess.Popen:
+def start_command(
+    command: str,
+    *,
+    env: dict,
+    cwd: str,
+    stdin: Any,
+    stdout: Any,
+    progress: Progress | None = None,
+) -> subprocess.Popen:
     """Start a user command line with /bin/sh in its own process group (so a timeout or a
     stop reaches its children too)."""
-    proc = subprocess.Popen(["/bin/sh", "-c", command], stdin=stdin, stdout=stdout,
-                            stderr=subprocess.PIPE, env=env, cwd=cwd, bufsize=PIPE_SIZE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        stdin=stdin,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        bufsize=PIPE_SIZE,
+        start_new_session=True,
+    )
     RUNNING.add(proc)
     if progress:
         progress.watch(proc)
@@ -166,25 +181,36 @@ def stop_all(*_: object) -> None:
     os._exit(143)
 
 
-def widen_pipe(stream: IO) -> None:
+def pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A Popen pipe we asked for (typed as optional by the standard library)."""
+    assert stream is not None
+    return stream
+
+
+def widen_pipe(stream: IO | None) -> None:
     """Ask for a 1 MiB pipe buffer (Linux): fewer wake-ups per megabyte moved."""
     try:
         import fcntl
-        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+
+        fcntl.fcntl(pipe(stream).fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
     except (OSError, ImportError, ValueError):
         pass  # a smaller pipe only costs speed
 
 
-def finish(proc: subprocess.Popen, reader: StderrReader, what: str,
-           progress: Optional[Progress] = None) -> dict:
+def finish(
+    proc: subprocess.Popen, reader: StderrReader, what: str, progress: Progress | None = None
+) -> dict:
     """Wait for a command; its counters, or TaskFailed."""
     proc.wait()
     RUNNING.discard(proc)
     reader.join()
     if progress and progress.timed_out:
-        raise TaskFailed(exit_code_of(proc.returncode), list(reader.tail), what,
-                         f"{what} made no progress for {progress.timeout:g}s "
-                         f"(mapreduce.task.timeout): killed")
+        raise TaskFailed(
+            exit_code_of(proc.returncode),
+            list(reader.tail),
+            what,
+            f"{what} made no progress for {progress.timeout:g}s (mapreduce.task.timeout): killed",
+        )
     if proc.returncode:
         raise TaskFailed(exit_code_of(proc.returncode), list(reader.tail), what)
     return reader.counters

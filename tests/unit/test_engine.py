@@ -24,9 +24,9 @@ def engine(*args, **kwargs):
     return subprocess.run([*ENGINE, *args], env=ENV, capture_output=True, text=True, **kwargs)
 
 
-def read_split(split, conf=JobConf()):
+def read_split(split):
     out = []
-    splits.feed_split(split, conf, out.append)
+    splits.feed_split(split, JobConf(), out.append)
     return b"".join(out)
 
 
