@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     task_options(p, "reduce")
     p.add_argument("--reducer", default=DEFAULT_REDUCER, help="reducer command line")
     p.add_argument("--input", help="merged input from `shuffle` (default: merge here)")
+    p.add_argument(
+        "--stride", type=int, default=0, help="run partition INDEX, INDEX+STRIDE, ... in turn"
+    )
 
     p = sub.add_parser("commit-job", help="write OUT/_SUCCESS if every task committed")
     p.add_argument("--job-dir", required=True)
@@ -229,11 +232,13 @@ def run_step(args: argparse.Namespace) -> int:
             packed=args.packed,
         )
     if args.command == "reduce-task":
-        from mapreduce.reducetask import reduce_task
+        from mapreduce.reducetask import reduce_tasks
 
         if not args.output:
             raise JobError("reduce-task needs --output", ExitCode.USAGE)
-        return reduce_task(
+        if args.stride and args.input:
+            raise JobError("--stride merges each partition itself: no --input", ExitCode.USAGE)
+        return reduce_tasks(
             layout=layout,
             conf=conf,
             index=args.index,
@@ -241,6 +246,7 @@ def run_step(args: argparse.Namespace) -> int:
             attempt=args.attempt,
             output=args.output,
             merged=args.input,
+            stride=args.stride,
         )
     if args.command == "commit-job":
         done = commit_job(

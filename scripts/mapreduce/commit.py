@@ -31,23 +31,19 @@ def fsync_path(path: str) -> None:
         os.close(fd)
 
 
-def fsync_tree(path: str) -> None:
-    """Every file and directory under `path`, then `path` itself."""
-    for root, _, names in os.walk(path):
-        for name in names:
-            fsync_path(os.path.join(root, name))
-        fsync_path(root)
-
-
-def write_json_atomic(path: str, data: Any) -> None:
+def write_json_atomic(path: str, data: Any, *, durable: bool = False) -> None:
+    """Write a JSON record under a temporary name and rename it into place; `durable` (what
+    a reader of the output relies on) syncs it and its directory first."""
     temp = f"{path}.tmp-{unique_suffix()}"
     with open(temp, "w") as out:
         json.dump(data, out, indent=1, sort_keys=True)
         out.write("\n")
-        out.flush()
-        os.fsync(out.fileno())
+        if durable:
+            out.flush()
+            os.fsync(out.fileno())
     os.replace(temp, path)
-    fsync_path(os.path.dirname(path) or ".")
+    if durable:
+        fsync_path(os.path.dirname(path) or ".")
 
 
 def read_json(path: str) -> dict:
@@ -60,9 +56,8 @@ def read_json(path: str) -> dict:
 
 
 def commit_dir(scratch: str, final: str) -> bool:
-    """Rename `scratch` to `final` (made durable first); False, scratch removed, if another
-    attempt won."""
-    fsync_tree(scratch)
+    """Rename `scratch` to `final`; False, scratch removed, if another attempt won. Only the
+    job's output is synced to disk (`publish`): a crash loses intermediate data with the run."""
     os.makedirs(os.path.dirname(final), exist_ok=True)
     try:
         os.rename(scratch, final)
@@ -71,7 +66,6 @@ def commit_dir(scratch: str, final: str) -> bool:
             raise
         shutil.rmtree(scratch, ignore_errors=True)
         return False
-    fsync_path(os.path.dirname(final))
     return True
 
 
@@ -81,6 +75,7 @@ def publish(committed_file: str, output: str) -> None:
     os.makedirs(output, exist_ok=True)
     target = os.path.join(output, os.path.basename(committed_file))
     if os.path.exists(committed_file):
+        fsync_path(committed_file)  # durable before its name is published
         try:
             os.replace(committed_file, target)
         except OSError as error:
@@ -151,6 +146,7 @@ def commit_job(
             "splits": plan["splits"],
             "committed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
+        durable=True,
     )
     if remove_intermediate:
         for stage in ("map", "reduce", "_temporary"):

@@ -416,6 +416,9 @@ def run_job(
         *job_options(conf),
     ]
 
+    map_stride = stride_for(maps, args.parallel)
+    reduce_stride = stride_for(args.reducers, args.parallel)
+
     def map_argv(index: int) -> Callable[[str], list[str]]:
         return lambda attempt: [
             *engine,
@@ -423,6 +426,8 @@ def run_job(
             *common,
             "--index",
             str(index),
+            "--stride",
+            str(map_stride),
             "--attempt",
             attempt,
             "--mappers",
@@ -443,6 +448,8 @@ def run_job(
             *common,
             "--index",
             str(index),
+            "--stride",
+            str(reduce_stride),
             "--attempt",
             attempt,
             "--reducer",
@@ -450,19 +457,23 @@ def run_job(
         ]
 
     def map_done(name: str) -> None:
-        progress.maps += 1
-        progress.bytes += sum(c["length"] for c in plan["splits"][int(name[2:])])
+        for index in tasks_of(name, maps, map_stride):
+            progress.maps += 1
+            progress.bytes += sum(c["length"] for c in plan["splits"][index])
         progress.show()
 
     def reduce_done(name: str) -> None:
-        progress.reduces += 1
+        progress.reduces += len(tasks_of(name, args.reducers, reduce_stride))
         progress.show()
 
     progress.show()
     try:
-        runner.run_all({task_name("m", i): map_argv(i) for i in range(maps)}, map_done)
         runner.run_all(
-            {task_name("r", i): reduce_argv(i) for i in range(args.reducers)}, reduce_done
+            {task_name("m", i): map_argv(i) for i in range(map_stride or maps)}, map_done
+        )
+        runner.run_all(
+            {task_name("r", i): reduce_argv(i) for i in range(reduce_stride or args.reducers)},
+            reduce_done,
         )
     finally:
         runner.kill_all()
@@ -472,6 +483,17 @@ def run_job(
     ):
         raise JobError("every task finished but the job could not commit")
     return read_json(success_file(staging))
+
+
+def stride_for(tasks: int, parallel: int) -> int:
+    """Many more tasks than slots: `parallel` engine processes each run every parallel-th
+    task (one start-up each, not one per task). 0: a process per task, retried alone."""
+    return parallel if tasks > 2 * parallel else 0
+
+
+def tasks_of(name: str, total: int, stride: int) -> range:
+    first = int(name[2:])
+    return range(first, total, stride) if stride else range(first, first + 1)
 
 
 def summary(report: dict, output: str, seconds: float) -> str:

@@ -181,3 +181,32 @@ def _attempt(
         {"task": task_name("r", index), "attempt": attempt, "counters": counters},
     )
     return 0
+
+
+def reduce_tasks(
+    *,
+    layout: JobLayout,
+    conf: JobConf,
+    index: int,
+    reducers: int,
+    attempt: str,
+    output: str,
+    merged: str | None = None,
+    stride: int = 0,
+) -> int:
+    """Reduce task `index`; with `stride`, every partition index, index+stride, ... in turn
+    (each its own task and commit): one process serves many small tasks."""
+    indexes = range(index, reducers, stride) if stride else [index]
+    for partition in indexes:
+        code = reduce_task(
+            layout=layout,
+            conf=conf,
+            index=partition,
+            reducers=reducers,
+            attempt=f"{attempt}-r{partition}" if stride else attempt,
+            output=output,
+            merged=merged,
+        )
+        if code:
+            return code
+    return 0
