@@ -25,14 +25,18 @@ the image's built-in script B. */}}
 {{- include "mapreduce.stepCommand" (dict "command" .Values.reducerCommand "script" .Values.reducerScript "file" "reducer.py" "builtin" "reducer.py") }}
 {{- end }}
 
-{{/* Usage: include "mapreduce.combinerCommand" . -- the combiner command; empty for none. */}}
+{{/* Usage: include "mapreduce.combinerCommand" . -- the combiner command; empty for none. As
+in Hadoop there is none unless asked (`combiner: true`, or a combiner script or command); by
+default only the built-in reducer, which is associative, also combines. */}}
 {{- define "mapreduce.combinerCommand" -}}
-{{- if and .Values.combiner (gt (int .Values.reducers) 0) }}
+{{- $asked := .Values.combiner }}
+{{- $builtinReducer := not (or .Values.reducerCommand .Values.reducerScript) }}
+{{- if and (gt (int .Values.reducers) 0) (not (eq $asked false)) }}
 {{- if .Values.combinerCommand }}
 {{- .Values.combinerCommand }}
 {{- else if .Values.combinerScript }}
 {{- "python3 /etc/mapreduce/combiner.py" }}
-{{- else }}
+{{- else if or $asked $builtinReducer }}
 {{- include "mapreduce.reducerCommand" . }}
 {{- end }}
 {{- end }}

@@ -82,10 +82,13 @@ revision, so an upgrade makes a new Job: no "field is immutable"). */}}
 {{- end }}
 {{- end }}
 
-{{/* Usage: include "mapreduce.nfsVolumeName" . -- the NFS PersistentVolume (cluster-scoped, so
-it carries the namespace). */}}
+{{/* Usage: include "mapreduce.nfsVolumeName" . -- the NFS PersistentVolume. It is
+cluster-scoped: its name carries the namespace, and a hash of namespace and fullname keeps two
+releases apart even where the readable part is cut short. */}}
 {{- define "mapreduce.nfsVolumeName" -}}
-{{- printf "%s-%s-data" .Release.Namespace (include "mapreduce.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- $full := include "mapreduce.fullname" . }}
+{{- $hash := printf "%s/%s" .Release.Namespace $full | sha256sum | trunc 10 }}
+{{- printf "%s-%s" (printf "%s-%s" .Release.Namespace $full | trunc 48 | trimSuffix "-") $hash }}
 {{- end }}
 
 {{/* Usage: include "mapreduce.scriptsName" . -- the ConfigMap of the user's scripts. */}}

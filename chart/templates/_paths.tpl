@@ -1,21 +1,27 @@
 {{/* Paths on the shared volume. Every path a pod uses is computed here once, so every template
 uses the same ones. Helpers here take the root context. */}}
 
-{{/* Usage: include "mapreduce.run" . -- the id of this run: directories and annotations carry
-it. */}}
+{{/* Usage: include "mapreduce.run" . -- the id of this run: the revision and a random suffix,
+so no two runs share a directory, not even revision 1 of a release installed again over a kept
+volume. Made once per render and kept in the root context, so every template of one install or
+upgrade sees the same id (`helm test` and scripts/fetch-output read it back from the run
+ConfigMap and the annotations, never compute it). */}}
 {{- define "mapreduce.run" -}}
-{{- .Release.Revision }}
+{{- if not (hasKey $ "mapreduceRunId") }}
+{{- $_ := set $ "mapreduceRunId" (printf "%d-%s" (int .Release.Revision) (randAlphaNum 8 | lower)) }}
+{{- end }}
+{{- get $ "mapreduceRunId" }}
 {{- end }}
 
 {{/* Usage: include "mapreduce.mountPath" . -- where every pod mounts the shared volume. */}}
 {{- define "mapreduce.mountPath" -}}
-{{- trimSuffix "/" .Values.storage.mountPath }}
+{{- clean .Values.storage.mountPath }}
 {{- end }}
 
 {{/* Usage: include "mapreduce.baseDir" . -- this release's directory on the shared volume. */}}
 {{- define "mapreduce.baseDir" -}}
 {{- $default := printf "%s/%s" .Release.Namespace .Release.Name }}
-{{- printf "%s/%s" (include "mapreduce.mountPath" .) (default $default .Values.storage.baseDir | trimPrefix "/" | trimSuffix "/") }}
+{{- printf "%s/%s" (include "mapreduce.mountPath" .) (default $default .Values.storage.baseDir | trimPrefix "/") | clean }}
 {{- end }}
 
 {{/* Usage: include "mapreduce.jobDir" . -- the engine's job directory (plan, markers,
@@ -50,13 +56,14 @@ list, kept across runs). */}}
 {{- printf "%s/input/urls-%s" (include "mapreduce.baseDir" .) (.Values.input.urls | join "\n" | sha256sum | trunc 12) }}
 {{- end }}
 
-{{/* Usage: include "mapreduce.inputPath" (dict "ctx" $ "path" P) -- input path P as a path on
-the volume: relative paths are relative to the mount path. */}}
+{{/* Usage: include "mapreduce.inputPath" (dict "ctx" $ "path" P) -- input path P as a
+normalised path on the volume (no `..`, no `//`): relative paths are relative to the mount
+path. */}}
 {{- define "mapreduce.inputPath" -}}
 {{- if hasPrefix "/" .path }}
-{{- .path }}
+{{- clean .path }}
 {{- else }}
-{{- printf "%s/%s" (include "mapreduce.mountPath" .ctx) .path }}
+{{- printf "%s/%s" (include "mapreduce.mountPath" .ctx) .path | clean }}
 {{- end }}
 {{- end }}
 

@@ -19,14 +19,24 @@ that cannot work. Included once per render (by the map Job). */}}
 {{- end }}
 {{- end }}
 {{- $mount := include "mapreduce.mountPath" . }}
+{{- if has $mount (list "/" "/tmp" "/etc" "/etc/mapreduce" "/opt/mapreduce") }}
+{{- fail (printf "storage.mountPath: %q is %s, which the pods need for themselves" .Values.storage.mountPath $mount) }}
+{{- end }}
+{{- $base := include "mapreduce.baseDir" . }}
+{{- if not (hasPrefix (printf "%s/" $mount) $base) }}
+{{- fail (printf "storage.baseDir: %q leaves the shared volume (it resolves to %s, outside storage.mountPath %s)" .Values.storage.baseDir $base $mount) }}
+{{- end }}
 {{- range .Values.input.paths }}
 {{- $path := include "mapreduce.inputPath" (dict "ctx" $ "path" .) }}
 {{- if not (or (eq $path $mount) (hasPrefix (printf "%s/" $mount) $path)) }}
-{{- fail (printf "input.paths: %q is not on the shared volume (it must start with storage.mountPath %q, or be relative to it)" . $mount) }}
+{{- fail (printf "input.paths: %q is not on the shared volume (it resolves to %s; it must be inside storage.mountPath %s, or relative to it)" . $path $mount) }}
 {{- end }}
 {{- end }}
 {{- if not (include "mapreduce.inputs" . | fromJsonArray) }}
 {{- fail "input: no input (input.sample.enabled is false and input.paths and input.urls are empty)" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled .Values.input.urls }}
+{{- fail "networkPolicy.enabled: the map pods download input.urls and would have no network; download the files into the volume first (input.paths), or leave networkPolicy.enabled false" }}
 {{- end }}
 {{- $st := .Values.storage }}
 {{- if and $st.existingClaim (or $st.nfs.server $st.nfs.path) }}

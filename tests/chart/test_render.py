@@ -1,8 +1,11 @@
 """Shape of the rendered chart for every chart/ci/*-values.yaml scenario."""
+import json
+import re
+
 import pytest
 
 from conftest import (NAMESPACE, RELEASE, SCENARIOS, args_of, by_kind, containers, jobs, option,
-                      pod_specs, render_scenario, scenario_values)
+                      pod_specs, render_scenario, scenario_values, template)
 
 IDS = [p.name for p in SCENARIOS]
 
@@ -45,11 +48,27 @@ def test_map_job(path):
     assert option(args, "--mappers") == str(values["mappers"])
     assert option(args, "--reducers") == str(values["reducers"])
     base = f"/data/{values['storage']['baseDir'] or NAMESPACE + '/' + RELEASE}"
-    assert option(args, "--job-dir") == f"{base}/runs/1"
-    assert option(args, "--output") == f"{base}/output/1"
-    combine = values["combiner"] and values["reducers"] > 0
-    assert ("--combiner" in args) == bool(combine)
+    run = job["metadata"]["annotations"]["mapreduce.k8s/run"]
+    assert re.fullmatch(r"1-[a-z0-9]{8}", run)  # the revision and a random suffix
+    assert option(args, "--job-dir") == f"{base}/runs/{run}"
+    assert option(args, "--output") == f"{base}/output/{run}"
+    assert option(args, "--combiner") == expected_combiner(values)
     assert job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "map"
+
+
+def expected_combiner(values):
+    """Hadoop's rule: no combiner unless asked; the built-in reducer combines by default."""
+    if values["reducers"] == 0 or values["combiner"] is False:
+        return None
+    if values["combinerCommand"]:
+        return values["combinerCommand"]
+    if values["combinerScript"]:
+        return "python3 /etc/mapreduce/combiner.py"
+    custom = values["reducerCommand"] or values["reducerScript"]
+    if values["combiner"] or not custom:
+        return values["reducerCommand"] or (
+            "python3 /etc/mapreduce/reducer.py" if custom else "python3 /opt/mapreduce/reducer.py")
+    return None
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
@@ -126,6 +145,8 @@ def test_reduce_hook(path):
     rules = spec["podFailurePolicy"]["rules"]
     assert {"action": "FailIndex", "onExitCodes": {"containerName": "reduce", "operator": "In",
                                                    "values": codes}} in rules
+    # an evicted reduce pod (a node drain) is replaced without counting as a failure
+    assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]} in rules
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
@@ -198,16 +219,32 @@ def test_test_pod(path):
     assert data_mount["readOnly"] is True
 
 
+def without_run_id(docs):
+    """The documents with this render's random run id replaced by a fixed one."""
+    run = jobs(docs, "map")[0]["metadata"]["annotations"]["mapreduce.k8s/run"]
+    return json.loads(json.dumps(docs).replace(run, "RUN"))
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=IDS)
 def test_helm3_and_helm4_render_the_same(path):
-    assert render_scenario(path, helm="helm3") == render_scenario(path, helm="helm")
+    assert without_run_id(render_scenario(path, helm="helm3")) == without_run_id(render_scenario(path, helm="helm"))
 
 
-def test_run_pointer_configmap():
+def test_every_template_of_a_render_uses_one_run_id_and_renders_differ():
     docs = render_scenario(SCENARIOS[0])
+    run = jobs(docs, "map")[0]["metadata"]["annotations"]["mapreduce.k8s/run"]
+    text = json.dumps(docs)
+    assert set(re.findall(r"1-[a-z0-9]{8}\b", text)) == {run}
+    assert text.count(run) >= 10
     (cm,) = [d for d in by_kind(docs, "ConfigMap") if d["metadata"]["name"].endswith("-run")]
-    assert cm["data"]["run"] == "1"
-    assert cm["data"]["outputDir"] == f"/data/{NAMESPACE}/{RELEASE}/output/1"
+    assert cm["data"]["run"] == run
+    assert cm["data"]["outputDir"] == f"/data/{NAMESPACE}/{RELEASE}/output/{run}"
+    assert cm["data"]["jobDir"] == f"/data/{NAMESPACE}/{RELEASE}/runs/{run}"
+    (reduce_job,) = jobs(docs, "reduce")
+    assert reduce_job["metadata"]["annotations"]["mapreduce.k8s/output"] == cm["data"]["outputDir"]
+    # a second install of the same revision (after an uninstall) gets another directory
+    again = template()
+    assert jobs(again, "map")[0]["metadata"]["annotations"]["mapreduce.k8s/run"] != run
 
 
 def test_images_default_to_app_version():

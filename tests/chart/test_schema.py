@@ -47,6 +47,11 @@ BAD = [
     (["--set", "cmdenv.bad-name=1"], "bad-name"),
     (["--set", "files.sub/dir=1"], "sub/dir"),
     (["--set", "jobConf.bad name=1"], "bad name"),
+    (["--set", "nameOverride=Word_Count"], "nameOverride"),
+    (["--set", "fullnameOverride=" + "x" * 64], "fullnameOverride"),
+    (["--set", "fullnameOverride=-wc"], "fullnameOverride"),
+    (["--set", "serviceAccount.name=Runner!"], "name"),
+    (["--set", "storage.baseDir=a b"], "baseDir"),
 ]
 
 # Caught by the templates (not expressible in the schema), also with a message naming the field.
@@ -55,6 +60,12 @@ BAD_TEMPLATE = [
     (["--set", "badInputExitCode=66"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "mapStageFailedExitCode=65"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "input.paths={/etc/passwd}"], "input.paths"),
+    (["--set", "input.paths={/data/../etc}"], "input.paths: \"/data/../etc\" is not on the shared volume (it resolves to /etc"),
+    (["--set", "input.paths={../../tmp}"], "input.paths: \"../../tmp\" is not on the shared volume (it resolves to /tmp"),
+    (["--set", "storage.baseDir=../elsewhere"], "storage.baseDir: \"../elsewhere\" leaves the shared volume"),
+    (["--set", "storage.baseDir=a/../.."], "storage.baseDir"),
+    (["--set", "storage.mountPath=/data/.."], "storage.mountPath"),
+    (["--set", "networkPolicy.enabled=true", "--set", "input.urls={https://example.com/a}"], "networkPolicy.enabled"),
     (["--set", r"jobConf.mapreduce\.job\.reduces=3"], "jobConf.mapreduce.job.reduces: set the chart value reducers"),
     (["--set", r"jobConf.mapred\.partitioner\.class=x"], "jobConf.mapred.partitioner.class: set the chart value partitioner"),
     (["--set", r"jobConf.mapred\.output\.compress=true"], "outputCompression"),
@@ -77,6 +88,12 @@ def test_bad_values_fail_naming_the_field(helm, args, field):
 def test_good_edge_values_pass(helm):
     template("--set", "parallelism=0", "--set", "reducers=0", "--set", "mappers=1",
              "--set", "ttlSecondsAfterFinished=null", helm=helm)
+    docs = template("--set", "input.paths={books/../news/./a.txt,/data/x//y/}", "--set", "storage.baseDir=/team/./jobs/",
+                    "--set", "serviceAccount.name=runner.batch", "--set", "nameOverride=wc2", helm=helm)
+    (job,) = [d for d in docs if d["kind"] == "Job" and "-map-" in d["metadata"]["name"]]
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[-2:] == ["/data/news/a.txt", "/data/x/y"]
+    assert args[args.index("--job-dir") + 1].startswith("/data/team/jobs/runs/")
 
 
 def test_schema_is_generated_and_current():

@@ -58,8 +58,11 @@ class Cluster:
                          helm=helm, check=check)
 
     def output_dir(self, namespace, release, revision=1):
-        """The chart's default base directory on the volume is <namespace>/<release>."""
-        return self.shared / namespace / release / "output" / str(revision)
+        """The output of one revision's run: the chart's default base directory on the volume is
+        <namespace>/<release>, and a run id is the revision and a random suffix."""
+        found = sorted((self.shared / namespace / release / "output").glob(f"{revision}-*"))
+        assert len(found) == 1, f"outputs of revision {revision} of {release}: {found}"
+        return found[0]
 
     def sample_file(self, namespace, release, seed=1, size=2000000):
         return (self.shared / namespace / release / "input" / f"sample-{seed}-{size}"
