@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", action="append", default=[])
     p.add_argument("--sample-bytes", type=int, default=0)
     p.add_argument("--sample-seed", type=int, default=1)
+    p.add_argument(
+        "--job-dir", help="a failure is recorded there, so the job's shuffle fails at once"
+    )
 
     def task_options(p: argparse.ArgumentParser, kind: str) -> None:
         p.add_argument("--job-dir", required=True, help="the job's working directory")
@@ -186,12 +189,24 @@ def run_step(args: argparse.Namespace) -> int:
     if args.command == "fetch-input":
         from mapreduce.download import fetch_input
 
-        for path in fetch_input(
-            dest=args.dest,
-            urls=tuple(args.url),
-            sample_bytes=args.sample_bytes,
-            sample_seed=args.sample_seed,
-        ):
+        try:
+            paths = fetch_input(
+                dest=args.dest,
+                urls=tuple(args.url),
+                sample_bytes=args.sample_bytes,
+                sample_seed=args.sample_seed,
+            )
+        except JobError as error:
+            if args.job_dir:
+                from mapreduce.maptask import record_job_failure
+
+                record_job_failure(
+                    layout=JobLayout(args.job_dir),
+                    attempt=default_attempt("fetch"),
+                    reason=str(error),
+                )
+            raise
+        for path in paths:
             print(path)
         return 0
     if args.command == "shuffle":

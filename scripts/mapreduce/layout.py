@@ -6,6 +6,8 @@ Job directory (JOB), shared by every task of one run:
   JOB/map/m-00003/data               committed map task 3: its output sorted by (partition, key)
   JOB/map/m-00003/_task.json         ... its counters and the partition index of `data`
   JOB/map/_failed/m-00003/A.json     failed attempts of map task 3 (exit code, stderr tail)
+  JOB/map/_failed/m-00003/A.running  the heartbeat of a running attempt
+  JOB/_failed/A.json                 a failure of the whole job (inputs, plan, download)
   JOB/reduce/r-00001/_task.json      committed reduce task 1
   JOB/_logs/                         run-local's task logs
 Output directory (OUT): part-00000[.gz] ... and _SUCCESS (written last).
@@ -57,6 +59,16 @@ class JobLayout:
 
     def map_data(self, index: int) -> str:
         return os.path.join(self.task_dir("m", index), MAP_DATA)
+
+    @property
+    def job_failures(self) -> str:
+        """Failures of the job as a whole (its inputs, its plan, a download): final."""
+        return os.path.join(self.job_dir, "_failed")
+
+    def running_file(self, kind: str, index: int, attempt: str) -> str:
+        """An attempt's heartbeat: touched while it runs, removed when it ends; one left
+        behind and gone stale is an attempt that died without a word (killed, out of memory)."""
+        return os.path.join(self.failed_dir(kind, index), f"{attempt}.running")
 
     def failed_dir(self, kind: str, index: int) -> str:
         stage = "map" if kind == "m" else "reduce"

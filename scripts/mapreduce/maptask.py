@@ -31,6 +31,7 @@ from mapreduce.layout import JobLayout, part_name, task_name
 from mapreduce.settings import ExitCode, JobConf, JobError
 from mapreduce.tasks import (
     FRAMEWORK,
+    Heartbeat,
     Progress,
     StderrReader,
     TaskFailed,
@@ -93,7 +94,9 @@ def task_ids(plan: dict, kind: str, index: int, attempt_number: int) -> dict[str
 
 def failed_attempts(layout: JobLayout, kind: str, index: int) -> int:
     folder = layout.failed_dir(kind, index)
-    return len(os.listdir(folder)) if os.path.isdir(folder) else 0
+    if not os.path.isdir(folder):
+        return 0
+    return sum(name.endswith(".json") for name in os.listdir(folder))
 
 
 # --------------------------------------------------------------------------- output sides
@@ -425,6 +428,16 @@ def record_failure(
     )
 
 
+def record_job_failure(*, layout: JobLayout, attempt: str, reason: str) -> None:
+    """A failure no retry can mend (missing input, a plan for other inputs, a failed
+    download): the shuffle sees it and fails the job at once."""
+    os.makedirs(layout.job_failures, exist_ok=True)
+    write_json_atomic(
+        os.path.join(layout.job_failures, f"{attempt}.json"),
+        {"attempt": attempt, "reason": reason, "final": True, "time": time.time()},
+    )
+
+
 def run_one_map(
     *,
     layout: JobLayout,
@@ -438,11 +451,18 @@ def run_one_map(
     """Run map task `index` once unless it has committed; 0 or the failing exit code."""
     final = layout.task_dir("m", index)
     if not os.path.exists(layout.task_file("m", index)):
-        task = MapAttempt(
-            layout=layout, conf=conf, plan=plan, index=index, reducers=reducers, attempt=attempt
-        )
+        label = f"{task_name('m', index)} {attempt}"
         try:
-            report = task.run()
+            with Heartbeat(layout.running_file("m", index, attempt)):
+                task = MapAttempt(
+                    layout=layout,
+                    conf=conf,
+                    plan=plan,
+                    index=index,
+                    reducers=reducers,
+                    attempt=attempt,
+                )
+                report = task.run()
         except (TaskFailed, JobError, OSError) as error:
             failure = (
                 error
@@ -460,7 +480,7 @@ def run_one_map(
                 final=failure.exit_code == conf.bad_input_exit_code,
             )
             shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
-            sys.stderr.write(f"{task.label}: {failure}\n")
+            sys.stderr.write(f"{label}: {failure}\n")
             if isinstance(error, OSError) and error.errno == 28:
                 from mapreduce.commit import no_space_error
 
@@ -493,9 +513,13 @@ def map_task(
     split index, index+stride, ... in turn, each its own task with its own commit."""
     if reducers == 0 and not output:
         raise JobError("a map-only job (0 reducers) needs --output", ExitCode.USAGE)
-    plan = load_or_create_plan(
-        layout=layout, inputs=inputs, mappers=mappers, conf=conf, packed=packed
-    )
+    try:
+        plan = load_or_create_plan(
+            layout=layout, inputs=inputs, mappers=mappers, conf=conf, packed=packed
+        )
+    except JobError as error:
+        record_job_failure(layout=layout, attempt=attempt, reason=str(error))
+        raise
     total = len(plan["splits"])
     if stride:
         indexes = list(range(index, total, stride))

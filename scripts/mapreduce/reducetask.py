@@ -149,7 +149,7 @@ def _attempt(
     plan = read_json(layout.plan)
     maps = len(plan["splits"])
     if not merged:
-        pending, _ = map_stage_status(layout, maps, 0)
+        pending, _ = map_stage_status(layout, range(maps), 0)
         if pending:
             raise JobError(f"{label}: map tasks {pending[:20]} have not committed")
         merged = os.path.join(scratch, "merged")

@@ -36,6 +36,8 @@ MAX_ATTEMPTS = 4  # Hadoop's mapreduce.map.maxattempts / mapreduce.reduce.maxatt
 POLL_SECONDS = 1.0
 TASK_TIMEOUT_MS = 600_000  # mapreduce.task.timeout
 MERGE_FAN_IN = 64  # files one merge pass holds open
+HEARTBEAT_SECONDS = 10.0  # how often a running attempt touches its heartbeat file
+STALE_SECONDS = 120.0  # a heartbeat this old: the attempt died without recording why
 
 # The bundled word count needs only the standard library: -S skips site-packages, most of
 # Python's start-up time, paid once per task process.

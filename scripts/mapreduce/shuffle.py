@@ -11,41 +11,71 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from typing import Callable
 
 from mapreduce.commit import read_json, unique_suffix
 from mapreduce.layout import JobLayout, failure_note
 from mapreduce.maptask import sort_command
-from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, ExitCode, JobError
+from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, STALE_SECONDS, ExitCode, JobError
 
 PLAN_WAIT_SECONDS = 0.2
 
 
+def attempt_records(folder: str) -> list[dict]:
+    """The failed attempts of a task: their records, and heartbeats gone stale (attempts
+    killed outright, which could not say why)."""
+    records: list[dict] = []
+    if not os.path.isdir(folder):
+        return records
+    now = time.time()
+    for entry in sorted(os.listdir(folder)):
+        path = os.path.join(folder, entry)
+        try:
+            if entry.endswith(".json"):
+                records.append(read_json(path))
+            elif entry.endswith(".running"):
+                beat = os.stat(path).st_mtime
+                if now - beat > STALE_SECONDS:
+                    records.append(
+                        {
+                            "attempt": entry[: -len(".running")],
+                            "reason": f"no heartbeat for {now - beat:.0f}s: the attempt "
+                            "was killed (out of memory?) without recording why",
+                            "time": beat,
+                        }
+                    )
+        except (OSError, ValueError):
+            pass  # being written or removed
+    return sorted(records, key=lambda r: r.get("time", 0))
+
+
 def map_stage_status(
-    layout: JobLayout, maps: int, max_attempts: int
+    layout: JobLayout, indexes: Iterable[int], max_attempts: int
 ) -> tuple[list[int], dict[int, dict]]:
-    """(map tasks still running, {index: failure record}) of a job's map stage."""
+    """(map tasks of `indexes` still running, {index: failure record})."""
     pending: list[int] = []
     failed: dict[int, dict] = {}
-    for index in range(maps):
+    for index in indexes:
         if os.path.exists(layout.task_file("m", index)):
             continue
-        folder = layout.failed_dir("m", index)
-        records = []
-        if os.path.isdir(folder):
-            for entry in sorted(os.listdir(folder)):
-                if entry.endswith(".json"):
-                    try:
-                        records.append(read_json(os.path.join(folder, entry)))
-                    except (OSError, ValueError):
-                        pass  # being written
-        records.sort(key=lambda r: r.get("time", 0))
+        records = attempt_records(layout.failed_dir("m", index))
         final = [r for r in records if r.get("final")]
         if final or (max_attempts and len(records) >= max_attempts):
             failed[index] = dict((final or records)[-1], attempts=len(records))
         else:
             pending.append(index)
     return pending, failed
+
+
+def check_job_failures(layout: JobLayout) -> None:
+    """Raise the first failure of the job as a whole, if any."""
+    records = attempt_records(layout.job_failures)
+    if records:
+        raise JobError(
+            f"the job failed before its map tasks could run: {records[0].get('reason')}",
+            ExitCode.MAP_STAGE_FAILED,
+        )
 
 
 def describe_failure(index: int, record: dict) -> str:
@@ -61,6 +91,7 @@ def describe_failure(index: int, record: dict) -> str:
 
 def wait_for_plan(layout: JobLayout, deadline: float | None) -> dict:
     while not os.path.exists(layout.plan):
+        check_job_failures(layout)
         if deadline is not None and time.monotonic() > deadline:
             raise JobError(f"timed out waiting for the split plan {layout.plan}")
         time.sleep(PLAN_WAIT_SECONDS)
@@ -82,7 +113,8 @@ def wait_for_maps(
     # Only the tasks not yet seen committed are looked at again: a poll costs what is left.
     remaining = list(range(maps))
     while True:
-        pending, failed = map_stage_status(layout, maps, max_attempts)
+        check_job_failures(layout)
+        pending, failed = map_stage_status(layout, remaining, max_attempts)
         if failed:
             index = min(failed)
             raise JobError(describe_failure(index, failed[index]), ExitCode.MAP_STAGE_FAILED)

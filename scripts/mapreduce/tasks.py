@@ -15,7 +15,7 @@ import time
 from typing import IO, Any
 
 from mapreduce.commit import add_counter
-from mapreduce.settings import JobConf
+from mapreduce.settings import HEARTBEAT_SECONDS, JobConf
 
 FRAMEWORK = "mapreduce"  # counter group of the engine's own counters
 STDERR_TAIL_LINES = 20
@@ -62,6 +62,35 @@ class Progress:
 
     def stop(self) -> None:
         self._done.set()
+
+
+class Heartbeat:
+    """Touches `path` every HEARTBEAT_SECONDS while the block runs; removes it at the end.
+    A process killed outright (SIGKILL, out of memory) leaves it behind, going stale."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._done = threading.Event()
+
+    def __enter__(self) -> Heartbeat:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        open(self.path, "w").close()
+        threading.Thread(target=self._beat, daemon=True).start()
+        return self
+
+    def _beat(self) -> None:
+        while not self._done.wait(HEARTBEAT_SECONDS):
+            try:
+                os.utime(self.path)
+            except OSError:
+                pass
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 
 def kill_group(proc: subprocess.Popen) -> None:

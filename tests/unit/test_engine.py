@@ -181,7 +181,7 @@ def test_failed_attempts_make_the_shuffle_fail_fast(tmp_path):
     assert run_map(tmp_path, 0, "m0-a", mapper=failing) == 3
     assert run_map(tmp_path, 1, "m1-a") == 0
     layout = JobLayout(str(tmp_path / "job"))
-    pending, failed = shuffle.map_stage_status(layout, 2, max_attempts=2)
+    pending, failed = shuffle.map_stage_status(layout, range(2), max_attempts=2)
     assert pending == [0] and not failed
     assert run_map(tmp_path, 0, "m0-b", mapper=failing) == 3
     with pytest.raises(JobError, match=r"(?s)map task 0 failed for good.*boom here"):
@@ -351,3 +351,39 @@ def test_a_plan_for_other_inputs_is_an_error(tmp_path):
     with pytest.raises(JobError, match="other inputs"):
         maptask.load_or_create_plan(layout=layout, inputs=[str(tmp_path / "other.txt")],
                                     mappers=1, conf=JobConf())
+
+
+def test_an_attempt_killed_outright_counts_once_its_heartbeat_is_stale(tmp_path):
+    (tmp_path / "in.txt").write_bytes(b"x\n" * 100)
+    layout = JobLayout(str(tmp_path / "job"))
+    maptask.load_or_create_plan(layout=layout, inputs=[str(tmp_path / "in.txt")], mappers=1,
+                                conf=JobConf(), packed=True)
+    beat = layout.running_file("m", 0, "oom-victim")
+    os.makedirs(os.path.dirname(beat))
+    open(beat, "w").close()
+    assert shuffle.map_stage_status(layout, range(1), max_attempts=1) == ([0], {})
+    old = os.stat(beat).st_mtime - 3600
+    os.utime(beat, (old, old))
+    pending, failed = shuffle.map_stage_status(layout, range(1), max_attempts=1)
+    assert pending == [] and "killed (out of memory?)" in failed[0]["reason"]
+
+
+def test_a_missing_input_fails_the_shuffle_at_once(tmp_path):
+    job = str(tmp_path / "job")
+    result = engine("map-task", "--job-dir", job, "--index", "0", "--mappers", "2",
+                    "--reducers", "1", "--attempt", "pod-a", str(tmp_path / "missing.txt"))
+    assert result.returncode == ExitCode.USAGE and "input not found" in result.stderr
+    result = engine("shuffle", "--job-dir", job, "--index", "0", "--timeout", "30",
+                    "--poll", "0.05", "--output", str(tmp_path / "merged"))
+    assert result.returncode == ExitCode.MAP_STAGE_FAILED
+    assert "before its map tasks could run: input not found" in result.stderr
+
+
+def test_a_failed_download_fails_the_shuffle_at_once(tmp_path):
+    job = str(tmp_path / "job")
+    result = engine("fetch-input", "--dest", str(tmp_path / "urls"), "--job-dir", job,
+                    "--url", "http://127.0.0.1:9/none")
+    assert result.returncode == 1
+    result = engine("shuffle", "--job-dir", job, "--index", "0", "--timeout", "30",
+                    "--poll", "0.05", "--output", str(tmp_path / "merged"))
+    assert result.returncode == ExitCode.MAP_STAGE_FAILED and "downloading" in result.stderr
