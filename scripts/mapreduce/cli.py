@@ -74,6 +74,11 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         default=ExitCode.MAP_STAGE_FAILED,
         help="what reduce-task exits with when the map stage failed for good",
     )
+    parser.add_argument(
+        "--keep-intermediate",
+        action="store_true",
+        help="keep the map outputs after the job commits (removed by default)",
+    )
 
 
 def job_conf(args: argparse.Namespace) -> JobConf:
@@ -86,6 +91,7 @@ def job_conf(args: argparse.Namespace) -> JobConf:
         files=tuple(args.files),
         bad_input_exit_code=args.bad_input_exit_code,
         map_stage_failed_exit_code=args.map_stage_failed_exit_code,
+        keep_intermediate=args.keep_intermediate,
     )
     conf.validate()
     return conf

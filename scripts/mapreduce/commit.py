@@ -128,10 +128,13 @@ def commit_job(
             return False
     counters: dict = {}
     attempts: dict = {"map": {}, "reduce": {}}
+    finished: dict = {}  # when each task committed: the stages' timing survives the cleanup
     for stage, letter, total in (("map", "m", maps), ("reduce", "r", reducers)):
         for i in range(total):
+            name = os.path.basename(layout.task_dir(letter, i))
             report = read_json(layout.task_file(letter, i))
-            attempts[stage][os.path.basename(layout.task_dir(letter, i))] = report["attempt"]
+            attempts[stage][name] = report["attempt"]
+            finished[name] = os.path.getmtime(layout.task_file(letter, i))
             merge_counters(counters, report["counters"])
     write_json_atomic(
         success,
@@ -141,6 +144,8 @@ def commit_job(
             "parts": parts,
             "counters": counters,
             "attempts": attempts,
+            "plan_made": os.path.getmtime(layout.plan),
+            "task_finished": finished,
             "inputs": plan["inputs"],
             "total_bytes": plan["total_bytes"],
             "splits": plan["splits"],
@@ -148,7 +153,7 @@ def commit_job(
         },
         durable=True,
     )
-    if remove_intermediate:
+    if remove_intermediate:  # the plan and the failure records stay: small, and telling
         for stage in ("map", "reduce", "_temporary"):
             shutil.rmtree(os.path.join(layout.job_dir, stage), ignore_errors=True)
     return True

@@ -232,6 +232,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, JobConf, lis
         cmdenv=dict(args.cmdenv + args.cmdenv_hadoop),
         files=tuple(os.path.abspath(f) for f in files),
         bad_input_exit_code=args.bad_input_exit_code,
+        keep_intermediate=args.keep_intermediate or args.keep_work,
     )
     try:
         conf.validate()
@@ -250,6 +251,8 @@ def job_options(conf: JobConf) -> list[str]:
     for path in conf.files:
         out += ["--file", path]
     out += ["--bad-input-exit-code", str(conf.bad_input_exit_code)]
+    if conf.keep_intermediate:
+        out.append("--keep-intermediate")
     return out
 
 

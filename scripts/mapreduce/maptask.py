@@ -492,7 +492,13 @@ def run_one_map(
     if reducers == 0 and output:
         suffix = conf.output_suffix
         publish(os.path.join(final, part_name(index, suffix)), output)
-        commit_job(layout=layout, output=output, reducers=0, suffix=suffix)
+        commit_job(
+            layout=layout,
+            output=output,
+            reducers=0,
+            suffix=suffix,
+            remove_intermediate=not conf.keep_intermediate,
+        )
     return 0
 
 

@@ -130,7 +130,13 @@ def reduce_task(
         commit_dir(scratch, final)
         shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
     publish(os.path.join(final, part), output)
-    commit_job(layout=layout, output=output, reducers=reducers, suffix=suffix)
+    commit_job(
+        layout=layout,
+        output=output,
+        reducers=reducers,
+        suffix=suffix,
+        remove_intermediate=not conf.keep_intermediate,
+    )
     return 0
 
 

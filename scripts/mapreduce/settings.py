@@ -258,6 +258,7 @@ class JobConf:
     files: tuple[str, ...] = ()
     bad_input_exit_code: int = ExitCode.BAD_INPUT
     map_stage_failed_exit_code: int = ExitCode.MAP_STAGE_FAILED
+    keep_intermediate: bool = False  # map outputs stay after _SUCCESS (for inspection)
 
     def get(self, name: str, default: str = "") -> str:
         return self.properties.get(name, default)

@@ -387,3 +387,19 @@ def test_a_failed_download_fails_the_shuffle_at_once(tmp_path):
     result = engine("shuffle", "--job-dir", job, "--index", "0", "--timeout", "30",
                     "--poll", "0.05", "--output", str(tmp_path / "merged"))
     assert result.returncode == ExitCode.MAP_STAGE_FAILED and "downloading" in result.stderr
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_intermediate_data_is_removed_after_success_unless_kept(tmp_path, keep):
+    (tmp_path / "in.txt").write_bytes(b"a b c\n" * 100)
+    conf = JobConf(keep_intermediate=keep)
+    layout = JobLayout(str(tmp_path / "job"))
+    common = dict(layout=layout, conf=conf, output=str(tmp_path / "out"))
+    assert maptask.map_task(inputs=[str(tmp_path / "in.txt")], mappers=1, reducers=2,
+                            index=0, attempt="m0", **common) == 0
+    for r in (0, 1):
+        assert reducetask.reduce_task(index=r, reducers=2, attempt=f"r{r}", **common) == 0
+    report = json.loads((tmp_path / "out" / "_SUCCESS").read_text())
+    assert set(report["task_finished"]) == {"m-00000", "r-00000", "r-00001"}
+    assert os.path.exists(layout.task_dir("m", 0)) == keep
+    assert os.path.exists(layout.plan)
