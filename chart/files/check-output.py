@@ -27,7 +27,7 @@ def wait_for_commit(*, success: str, job_dir: str, max_attempts: int, seconds: i
         if os.path.exists(layout.plan):
             with open(layout.plan, "rb") as f:
                 maps = len(json.load(f)["splits"])
-            _, failed = map_stage_status(layout, maps, max_attempts)
+            _, failed = map_stage_status(layout, range(maps), max_attempts)
             if failed:
                 index = min(failed)
                 sys.exit(f"FAIL: {describe_failure(index, failed[index])}")
