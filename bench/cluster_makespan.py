@@ -31,10 +31,9 @@ from typing import Any
 
 from bench.common import PY, RESULTS, ROOT, RUN_LOCAL, SCRIPTS
 from bench.plots import pyplot
-from mapreduce.layout import JobLayout, success_file
+from mapreduce.layout import success_file
 
 # The chart's directories of one job on the shared volume (chart/templates/_paths.tpl).
-JOB_DIR, OUTPUT_DIR = "runs/1", "output/1"
 
 
 def cluster_env() -> dict[str, str]:
@@ -81,12 +80,13 @@ def cluster_run(env: dict[str, str], shared: pathlib.Path, input_rel: str, mappe
              "--set", "shuffle.resources.requests.cpu=50m",
              "--set", "map.resources.limits.memory=1Gi"], env)
         finished = time.time()
-        base = shared / namespace / release
-        job, output = JobLayout(str(base / JOB_DIR)), base / OUTPUT_DIR
-        plan = os.path.getmtime(job.plan)
-        map_end = max(os.path.getmtime(job.task_file("m", i)) for i in range(mappers))
+        # Run ids are the revision and a random suffix: revision 1's is the one output.
+        (output,) = (shared / namespace / release / "output").glob("1-*")
         success = os.path.getmtime(success_file(str(output)))
         report = json.loads(pathlib.Path(success_file(str(output))).read_text())
+        # The map outputs are gone after the commit; _SUCCESS keeps when each task committed.
+        plan = report["plan_made"]
+        map_end = max(t for name, t in report["task_finished"].items() if name.startswith("m-"))
         return {
             "makespan": finished - started, "startup": plan - started,
             "map": map_end - plan, "reduce": success - map_end, "finish": finished - success,
