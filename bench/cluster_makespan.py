@@ -33,8 +33,6 @@ from bench.common import PY, RESULTS, ROOT, RUN_LOCAL, SCRIPTS
 from bench.plots import pyplot
 from mapreduce.layout import success_file
 
-# The chart's directories of one job on the shared volume (chart/templates/_paths.tpl).
-
 
 def cluster_env() -> dict[str, str]:
     """The environment `.cluster/env` sets up (KUBECONFIG, PATH, CLUSTER_*)."""
