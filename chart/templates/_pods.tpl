@@ -1,4 +1,5 @@
-{{/* Pod parts: image, pod settings, the container of every engine step, volumes. */}}
+{{/* Pod parts: image, the Jobs' retry rules, pod settings, the container of every engine step,
+volumes. */}}
 
 {{/* Usage: include "mapreduce.image" (dict "ctx" $ "image" .Values.images.mapper) -- an image
 reference: the digest pins it when set, else the tag (default: the chart's appVersion). */}}
@@ -7,6 +8,40 @@ reference: the digest pins it when set, else the tag (default: the chart's appVe
 {{- printf "%s@%s" .image.repository .image.digest }}
 {{- else }}
 {{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Usage: include "mapreduce.indexedJobSpec" (dict "ctx" $ "stage" .Values.map "completions" N
+"parallelism" P "maxFailedIndexes" F "container" C "exitCodes" L) -- the spec of an Indexed Job
+up to its pod template: index I is task I; an attempt retries alone (backoffLimitPerIndex of the
+stage); container C exiting with a code of L fails its index at once; an evicted or preempted
+pod is replaced without counting as a failure. */}}
+{{- define "mapreduce.indexedJobSpec" -}}
+completionMode: Indexed
+completions: {{ .completions }}
+parallelism: {{ .parallelism }}
+backoffLimitPerIndex: {{ .stage.backoffLimitPerIndex }}
+maxFailedIndexes: {{ .maxFailedIndexes }}
+podReplacementPolicy: Failed
+podFailurePolicy:
+  rules:
+    - action: FailIndex
+      onExitCodes:
+        containerName: {{ .container }}
+        operator: In
+        values:
+          {{- range .exitCodes }}
+          - {{ . }}
+          {{- end }}
+    - action: Ignore
+      onPodConditions:
+        - type: DisruptionTarget
+          status: "True"
+{{- with .stage.activeDeadlineSeconds }}
+activeDeadlineSeconds: {{ . }}
+{{- end }}
+{{- if not (kindIs "invalid" .ctx.Values.ttlSecondsAfterFinished) }}
+ttlSecondsAfterFinished: {{ .ctx.Values.ttlSecondsAfterFinished }}
 {{- end }}
 {{- end }}
 
