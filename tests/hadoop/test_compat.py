@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import hadoop_streaming as hs
 import pytest
+
+import hadoop_streaming as hs
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_LOCAL = ROOT / "scripts" / "run-local"
