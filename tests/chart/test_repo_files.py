@@ -44,3 +44,20 @@ def test_no_registry_host_names_in_our_files():
                           path.read_text(errors="replace"))
             m = REGISTRY_HOSTS.search(text)
             assert not m or path.name == "test_repo_files.py", f"{path}: names {m.group(0)}"
+
+
+def test_templates_repeat_no_block_of_six_lines():
+    """The duplicates tool does not read templates: the same rule, checked here (helpers exist so
+    that the Jobs and pods say each thing once)."""
+    seen = {}
+    for path in sorted((ROOT / "chart" / "templates").rglob("*")):
+        if not path.is_file():
+            continue
+        lines = [line.strip() for line in path.read_text().splitlines()]
+        for i in range(len(lines) - 5):
+            block = tuple(lines[i:i + 6])
+            if sum(1 for line in block if len(line) > 3) < 4:
+                continue
+            where = f"{path.name}:{i + 1}"
+            first = seen.setdefault(block, where)
+            assert first == where, f"{where} repeats {first}"
