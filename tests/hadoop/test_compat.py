@@ -543,7 +543,9 @@ JOBS = [
         check=key_groups_in_one_part(lambda line: line.split(b"\t")[0])),
     Job("inverted_index", (
         "-input", "@IN@", "-mapper", "awk -f @BIN@/index.awk",
-        "-reducer", python("index.py"), "-numReduceTasks", "2"),
+        "-reducer", python("index.py"), "-jobconf", "mapreduce.job.reduces=2",
+        "-inputformat", "org.apache.hadoop.mapred.TextInputFormat",
+        "-outputformat", "org.apache.hadoop.mapred.TextOutputFormat"),
         documents, {"index.awk": INDEX_MAPPER_AWK, "index.py": INDEX_REDUCER},
         check=several_partitions),
     Job("top_n_per_key", (
@@ -553,11 +555,12 @@ JOBS = [
     Job("two_field_keys", (
         "-D", "stream.num.map.output.key.fields=2",
         "-D", "stream.num.reduce.output.key.fields=2",  # the combiner's output keeps both fields
+        "-D", "mapred.text.key.partitioner.options=-k1,1",
         "-input", "@IN@/pairs.tsv", "-mapper", "cut -f 1,2,4",
         "-combiner", python("pairsum.py"), "-reducer", python("pairsum.py"),
-        "-numReduceTasks", "3"),
+        "-partitioner", KFP, "-numReduceTasks", "3"),
         pairs, {"pairsum.py": PAIR_SUM_REDUCER},
-        check=key_groups_in_one_part(lambda line: b"\t".join(line.split(b"\t")[:2]))),
+        check=key_groups_in_one_part(lambda line: line.split(b"\t")[0])),
     Job("guide_key_field_partitioner", (
         "-D", "stream.map.output.field.separator=.",
         "-D", "stream.num.map.output.key.fields=4",
