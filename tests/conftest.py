@@ -6,6 +6,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(REPO, "scripts")  # the engine package (pytest pythonpath) and the scripts
 
 
+def shell(script):
+    """A command line that runs `script` with sh: commands are not run through a shell (as in
+    Hadoop Streaming), so a test that wants one says so. No single quotes in `script`."""
+    assert "'" not in script
+    return f"sh -c '{script}'"
+
+
 def reference_counts(data):
     """Word counts the way the original design defines them: str.split() on the UTF-8 text,
     bad bytes kept (surrogateescape), a leading BOM dropped (Hadoop's reader does)."""

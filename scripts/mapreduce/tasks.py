@@ -176,6 +176,30 @@ def prepare_workdir(*, workdir: str, conf: JobConf) -> str:
     return workdir
 
 
+def split_command(command: str) -> list[str]:
+    """Hadoop Streaming's split of a command line (PipeMapRed.splitArgs): spaces separate
+    arguments outside quotes; a quote opens or closes a quoted argument (and ends the one
+    before it); nothing else is special, no escapes."""
+    args: list[str] = []
+    current: list[str] = []
+    quote = ""
+    for ch in command:
+        if ch in "'\"" and (not quote or ch == quote):
+            quote = "" if quote else ch
+            if current:
+                args.append("".join(current))
+                current = []
+        elif ch == " " and not quote:
+            if current:
+                args.append("".join(current))
+                current = []
+        else:
+            current.append(ch)
+    if current:
+        args.append("".join(current))
+    return args
+
+
 def start_command(
     command: str,
     *,
@@ -185,18 +209,29 @@ def start_command(
     stdout: Any,
     progress: Progress | None = None,
 ) -> subprocess.Popen:
-    """Start a user command line with /bin/sh in its own process group (so a timeout or a
-    stop reaches its children too)."""
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", command],
-        stdin=stdin,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-        bufsize=PIPE_SIZE,
-        start_new_session=True,
-    )
+    """Start a user command line as Hadoop Streaming does: split into arguments (no shell:
+    `;`, `|` and `$` are plain characters; `sh -c '...'` asks for one), the program looked
+    up in the task's working directory (its -files) before PATH; in its own process group,
+    so a timeout or a stop reaches its children too."""
+    argv = split_command(command)
+    if not argv:
+        raise TaskFailed(127, [], "command", f"empty command line {command!r}")
+    if not os.path.isabs(argv[0]) and os.path.exists(os.path.join(cwd, argv[0])):
+        argv[0] = os.path.join(cwd, argv[0])
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            bufsize=PIPE_SIZE,
+            start_new_session=True,
+        )
+    except OSError as error:
+        code = 127 if isinstance(error, FileNotFoundError) else 126
+        raise TaskFailed(code, [], "command", f"cannot run {argv[0]!r}: {error.strerror}")
     RUNNING.add(proc)
     if progress:
         progress.watch(proc)

@@ -10,7 +10,7 @@ import threading
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import SCRIPTS, parse_counts, reference_counts
+from conftest import SCRIPTS, parse_counts, reference_counts, shell
 from mapreduce import commit, download, maptask, reducetask, shuffle, splits
 from mapreduce.layout import JobLayout
 from mapreduce.settings import DEFAULT_MAPPER, ExitCode, JobConf, JobError
@@ -177,7 +177,7 @@ def test_map_output_is_one_sorted_file_with_an_index(tmp_path):
 
 def test_failed_attempts_make_the_shuffle_fail_fast(tmp_path):
     (tmp_path / "in.txt").write_bytes(b"x\n" * 100)
-    failing = f"{sys.executable} -c 'import sys; sys.stderr.write(\"boom here\\n\"); sys.exit(3)'"
+    failing = f"{sys.executable} -c \"import sys; sys.stderr.write('boom here'); sys.exit(3)\""
     assert run_map(tmp_path, 0, "m0-a", mapper=failing) == 3
     assert run_map(tmp_path, 1, "m1-a") == 0
     layout = JobLayout(str(tmp_path / "job"))
@@ -190,7 +190,7 @@ def test_failed_attempts_make_the_shuffle_fail_fast(tmp_path):
 
 def test_bad_input_exit_code_is_final_at_once(tmp_path):
     (tmp_path / "in.txt").write_bytes(b"x\n" * 100)
-    assert run_map(tmp_path, 1, "m1-a", mapper="cat >/dev/null; exit 65") == 65
+    assert run_map(tmp_path, 1, "m1-a", mapper=shell("cat >/dev/null; exit 65")) == 65
     with pytest.raises(JobError, match="map task 1 failed for good \\(bad input"):
         shuffle.wait_for_maps(layout=JobLayout(str(tmp_path / "job")), max_attempts=4,
                               timeout=30, poll=0.01)
@@ -246,9 +246,9 @@ def test_merge_fan_in_beyond_the_batch_size(tmp_path):
 
 def test_task_environment_names_the_split(tmp_path):
     (tmp_path / "in.txt").write_bytes(b"a b\n" * 10)
-    show = ("printf 'file\\t%s\\nstart\\t%s\\npart\\t%s\\nattempt\\t%s\\n' "
-            "\"$mapreduce_map_input_file\" \"$mapreduce_map_input_start\" "
-            "\"$mapreduce_task_partition\" \"$mapreduce_task_attempt_id\"; cat >/dev/null")
+    show = shell("printf \"file\\t%s\\nstart\\t%s\\npart\\t%s\\nattempt\\t%s\\n\" "
+                 "\"$mapreduce_map_input_file\" \"$mapreduce_map_input_start\" "
+                 "\"$mapreduce_task_partition\" \"$mapreduce_task_attempt_id\"; cat >/dev/null")
     assert run_map(tmp_path, 1, "m1", mapper=show, reducers=0) == 0
     out = (tmp_path / "out" / "part-00001").read_bytes().decode()
     assert f"file\tfile:{tmp_path / 'in.txt'}" in out and "part\t1" in out
@@ -330,7 +330,7 @@ def test_concurrent_fetch_input_writers_do_not_collide(tmp_path):
 
 def test_deferred_shuffle_failure_is_reported_by_the_reduce_step(tmp_path):
     (tmp_path / "in.txt").write_bytes(b"x\n" * 100)
-    assert run_map(tmp_path, 1, "m1-a", mapper="echo broken record >&2; exit 65") == 65
+    assert run_map(tmp_path, 1, "m1-a", mapper=shell("echo broken record >&2; exit 65")) == 65
     job, merged = str(tmp_path / "job"), str(tmp_path / "merged")
     common = ["--job-dir", job, "--index", "0"]
     result = engine("shuffle", *common, "--poll", "0.05", "--output", merged, "--defer-failure")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import SCRIPTS, parse_counts, read_output_dir, reference_counts
+from conftest import SCRIPTS, parse_counts, read_output_dir, reference_counts, shell
 
 RUN_LOCAL = [sys.executable, os.path.join(SCRIPTS, "run-local"), "--quiet"]
 
@@ -37,7 +37,7 @@ def test_output_overlapping_an_input_is_refused(words, where):
 
 def test_a_second_run_on_the_same_output_is_refused(words, tmp_path):
     out = tmp_path / "out"
-    slow = subprocess.Popen([*RUN_LOCAL, "-o", str(out), "--mapper", "sleep 5; cat",
+    slow = subprocess.Popen([*RUN_LOCAL, "-o", str(out), "--mapper", shell("sleep 5; cat"),
                              str(words)], start_new_session=True)
     lock = tmp_path / ".out.lock"
     deadline = time.monotonic() + 30
@@ -53,7 +53,7 @@ def test_a_second_run_on_the_same_output_is_refused(words, tmp_path):
 def test_sigterm_stops_every_task_and_removes_staging(words, tmp_path):
     out = tmp_path / "out"
     marker = tmp_path / "started"
-    mapper = f"touch {marker}; sleep 300; cat"
+    mapper = shell(f"touch {marker}; sleep 300; cat")
     proc = subprocess.Popen([*RUN_LOCAL, "-o", str(out), "--mapper", mapper, str(words)],
                             start_new_session=True)
     deadline = time.monotonic() + 30
@@ -90,7 +90,8 @@ def test_a_hung_mapper_times_out_and_fails_the_job(words, tmp_path):
 
 
 def test_status_lines_keep_a_slow_task_alive(words, tmp_path):
-    alive = "for i in 1 2 3 4; do echo reporter:status:busy >&2; sleep 0.5; done; cat >/dev/null"
+    alive = shell("for i in 1 2 3 4; do echo reporter:status:busy >&2; sleep 0.5; done; "
+                  "cat >/dev/null")
     result = run("-D", "mapreduce.task.timeout=1200", "--mapper", alive, "-r", 0,
                  "-o", tmp_path / "out", words, timeout=50)
     assert result.returncode == 0, result.stderr
@@ -108,7 +109,7 @@ def test_a_file_that_shrinks_during_the_job_fails_it(tmp_path):
     data = tmp_path / "in.txt"
     data.write_bytes(b"word " * 400_000 + b"\n")
     # The mapper of the first task truncates the input before the second task reads it.
-    mapper = f"cat >/dev/null; truncate -s 10 {data}"
+    mapper = shell(f"cat >/dev/null; truncate -s 10 {data}")
     result = run("-m", 4, "--parallel", 1, "--max-attempts", 1, "--mapper", mapper,
                  "-o", tmp_path / "out", data)
     assert result.returncode != 0

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import SCRIPTS, parse_counts, read_output_dir, reference_counts
+from conftest import SCRIPTS, parse_counts, read_output_dir, reference_counts, shell
 
 PY = sys.executable
 MAPPER = f"{PY} {SCRIPTS}/mapper.py"
@@ -104,7 +104,7 @@ def test_custom_mapper_reducer_combiner_and_counters(tmp_path):
 def test_flaky_task_is_retried(tmp_path):
     (tmp_path / "in").write_bytes(b"w\n" * 100)
     marker = tmp_path / "failed-once"
-    flaky = f"if [ ! -e {marker} ]; then touch {marker}; exit 1; fi; {MAPPER}"
+    flaky = shell(f"if [ ! -e {marker} ]; then touch {marker}; exit 1; fi; {MAPPER}")
     out = tmp_path / "out"
     subprocess.run(RUN_LOCAL + ["-m", "2", "--mapper", flaky, "-o", str(out),
                                 str(tmp_path / "in")], check=True)
@@ -115,7 +115,7 @@ def test_failing_job_leaves_no_output_and_shows_stderr(tmp_path):
     (tmp_path / "in").write_bytes(b"w\n")
     out = tmp_path / "out"
     result = subprocess.run(RUN_LOCAL + ["-m", "2", "--max-attempts", "2", "--mapper",
-                                         "echo mapper is broken >&2; exit 7", "-o", str(out),
+                                         shell("echo mapper is broken >&2; exit 7"), "-o", str(out),
                                          str(tmp_path / "in")], capture_output=True, text=True)
     assert result.returncode == 1
     assert "failed (2 attempts, exit code 7)" in result.stderr
@@ -126,7 +126,7 @@ def test_failing_job_leaves_no_output_and_shows_stderr(tmp_path):
 def test_bad_input_code_is_not_retried(tmp_path):
     (tmp_path / "in").write_bytes(b"w\n")
     count = tmp_path / "count"
-    result = subprocess.run(RUN_LOCAL + ["-m", "1", "--mapper", f"echo x >> {count}; exit 65",
+    result = subprocess.run(RUN_LOCAL + ["-m", "1", "--mapper", shell(f"echo x >> {count}; exit 65"),
                                          "-o", str(tmp_path / "out"), str(tmp_path / "in")],
                             capture_output=True, text=True)
     assert result.returncode == 65 and "bad input" in result.stderr
@@ -175,7 +175,7 @@ def test_killed_map_task_leaves_no_duplicate(tmp_path):
     data = (b"alpha beta gamma\n" * 200_000)
     (tmp_path / "in").write_bytes(data)
     job, out = tmp_path / "job", tmp_path / "out"
-    slow = f"{MAPPER} && sleep 30"
+    slow = shell(f"{MAPPER} && sleep 30")
     engine = [PY, "-S", "-m", "mapreduce"]
     env = dict(os.environ, PYTHONPATH=SCRIPTS)
     common = ["--job-dir", str(job), "--reducers", "2", "--output", str(out)]
