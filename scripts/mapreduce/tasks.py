@@ -231,7 +231,7 @@ def start_command(
         )
     except OSError as error:
         code = 127 if isinstance(error, FileNotFoundError) else 126
-        raise TaskFailed(code, [], "command", f"cannot run {argv[0]!r}: {error.strerror}")
+        raise TaskFailed(code, [], "command", f"cannot run {argv[0]!r}: {error.strerror}") from None
     RUNNING.add(proc)
     if progress:
         progress.watch(proc)
