@@ -94,10 +94,14 @@ names: `jobConf` and the properties of the values that stand for Hadoop Streamin
 {{- end }}
 
 {{/* Usage: include "mapreduce.jobArgs" . | fromJsonArray -- the job's settings for the tasks
-that run user commands, as run-local passes them: `-D NAME=VALUE`, `--cmdenv NAME=VALUE` and
+that run user commands, as run-local passes them: the three commands (a map task needs to know
+the reducer, a reduce task the mapper), `-D NAME=VALUE`, `--cmdenv NAME=VALUE` and
 `--file PATH`, each sorted by name. */}}
 {{- define "mapreduce.jobArgs" -}}
-{{- $args := list }}
+{{- $args := list "--mapper" (include "mapreduce.mapperCommand" .) "--reducer" (include "mapreduce.reducerCommand" .) }}
+{{- with include "mapreduce.combinerCommand" . }}
+{{- $args = concat $args (list "--combiner" .) }}
+{{- end }}
 {{- $props := include "mapreduce.jobProperties" . | fromJson }}
 {{- range $name := keys $props | sortAlpha }}
 {{- $args = concat $args (list "-D" (printf "%s=%s" $name (get $props $name))) }}

@@ -35,8 +35,14 @@ from mapreduce.settings import (
 )
 
 
-def add_job_options(parser: argparse.ArgumentParser) -> None:
-    """The options that make a JobConf; run-local's Hadoop-style parser adds the same."""
+def add_job_options(parser: argparse.ArgumentParser, *, commands: bool = True) -> None:
+    """The options that make a JobConf, the same for every task step (a map task needs to
+    know the reducer, a reduce task the mapper); run-local spells the commands Hadoop's way
+    itself (`commands=False`)."""
+    if commands:
+        parser.add_argument("--mapper", default=DEFAULT_MAPPER, help="mapper command line")
+        parser.add_argument("--reducer", default=DEFAULT_REDUCER, help="reducer command line")
+        parser.add_argument("--combiner", default="", help="combiner command line (optional)")
     parser.add_argument(
         "-D",
         dest="properties",
@@ -152,8 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="run split INDEX, INDEX+STRIDE, ... (STRIDE map pods share the plan)",
     )
-    p.add_argument("--mapper", default=DEFAULT_MAPPER, help="mapper command line")
-    p.add_argument("--combiner", default="", help="combiner command line (optional)")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
 
     p = sub.add_parser("shuffle", help="wait for the map stage, merge one partition")
@@ -177,7 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reduce-task", help="run one reduce task")
     task_options(p, "reduce")
-    p.add_argument("--reducer", default=DEFAULT_REDUCER, help="reducer command line")
     p.add_argument("--input", help="merged input from `shuffle` (default: merge here)")
     p.add_argument(
         "--stride", type=int, default=0, help="run partition INDEX, INDEX+STRIDE, ... in turn"

@@ -82,6 +82,11 @@ def java_string_hash(data: bytes) -> int:
     return _to_int32(h)
 
 
+def _long_hash(value: int) -> int:
+    value &= 0xFFFFFFFFFFFFFFFF
+    return _to_int32(value ^ (value >> 32))
+
+
 def hadoop_partition(hash_value: int, reducers: int) -> int:
     return (hash_value & 0x7FFFFFFF) % reducers
 
@@ -189,6 +194,8 @@ def make_partitioner(conf: JobConf, reducers: int) -> Callable[[bytes], int]:
     """key -> partition, exactly as the job's Hadoop partitioner computes it."""
     if reducers <= 1:
         return lambda key: 0
+    if conf.offset_keys:  # LongWritable.hashCode: the value folded to 32 bits
+        return lambda key: hadoop_partition(_long_hash(int(key)), reducers)
     if conf.partitioner != KEY_FIELD_PARTITIONER:
         return lambda key: hadoop_partition(java_bytes_hash(key), reducers)
     specs = parse_key_specs(conf.partitioner_options)
@@ -254,7 +261,7 @@ def _invert(data: bytes) -> bytes:
 
 def make_sort_key(conf: JobConf) -> Callable[[bytes], bytes]:
     """key -> bytes whose byte order is the job's key order (then hex: safe in a line)."""
-    specs = parse_key_specs(conf.comparator_options)
+    specs = parse_key_specs("-n" if conf.offset_keys else conf.comparator_options)
     if not specs:
         return lambda key: binascii.hexlify(key)
     sep = conf.key_field_separator
@@ -292,6 +299,7 @@ class RecordShape:
             and conf.map_output_key_fields == 1
             and conf.reduce_input_separator == b"\t"
             and not conf.comparator_options
+            and not conf.offset_keys
         )
         return RecordShape(raw=raw, strip_fields=2 if raw else 3)
 

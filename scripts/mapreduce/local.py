@@ -31,7 +31,6 @@ from mapreduce.settings import (
     DEFAULT_MAPPER,
     DEFAULT_REDUCER,
     MAX_ATTEMPTS,
-    PYTHON,
     SCRIPTS_DIR,
     ExitCode,
     JobConf,
@@ -41,21 +40,6 @@ from mapreduce.settings import (
 )
 from mapreduce.splits import expand_inputs, make_plan
 from mapreduce.tasks import exit_code_of
-
-IDENTITY = (
-    "org.apache.hadoop.mapred.lib.IdentityMapper",
-    "org.apache.hadoop.mapred.lib.IdentityReducer",
-)
-
-
-def streaming_command(command: str, role: str) -> str:
-    """Hadoop Streaming's named commands: identity classes, `aggregate`."""
-    if command in IDENTITY:
-        return "cat"
-    if command.lower() == "aggregate" and role in ("reducer", "combiner"):
-        step = "reduce" if role == "reducer" else "combine"
-        return f"{PYTHON} -m mapreduce.aggregate {step}"
-    return command
 
 
 def comma_list(text: str) -> list[str]:
@@ -161,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=comma_list,
         metavar="A,B,C",
     )
-    add_job_options(parser)
+    add_job_options(parser, commands=False)
     parser.add_argument(
         "--packed",
         action="store_true",
@@ -206,9 +190,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, JobConf, lis
         properties = normalize_properties(pairs)
     except JobError as error:
         parser.error(str(error))
-    reducer = streaming_command(args.reducer, "reducer")
-    if args.reducer.lower() == "aggregate" and not args.combiner:
-        args.combiner = "aggregate"  # Hadoop turns the aggregate combiner on with the reducer
+    reducer = args.reducer
     if args.reducers is None:
         args.reducers = int(properties.get("mapreduce.job.reduces", "1"))
     if reducer == "NONE":
@@ -225,9 +207,9 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, JobConf, lis
     for group in args.file_lists:
         files.extend(group)
     conf = JobConf(
-        mapper=streaming_command(args.mapper, "mapper"),
+        mapper=args.mapper,
         reducer=reducer,
-        combiner=streaming_command(args.combiner, "combiner"),
+        combiner=args.combiner,
         properties=properties,
         cmdenv=dict(args.cmdenv + args.cmdenv_hadoop),
         files=tuple(os.path.abspath(f) for f in files),
@@ -243,7 +225,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, JobConf, lis
 
 def job_options(conf: JobConf) -> list[str]:
     """The JobConf again as engine-step options: one implementation reads them."""
-    out = []
+    out = ["--mapper", conf.mapper, "--reducer", conf.reducer, "--combiner", conf.combiner]
     for name, value in conf.properties.items():
         out += ["-D", f"{name}={value}"]
     for name, value in conf.cmdenv.items():
@@ -436,10 +418,6 @@ def run_job(
             "--mappers",
             str(args.mappers),
             *(["--packed"] if args.packed else []),
-            "--mapper",
-            conf.mapper,
-            "--combiner",
-            conf.combiner,
             "--",
             *inputs,
         ]
@@ -455,8 +433,6 @@ def run_job(
             str(reduce_stride),
             "--attempt",
             attempt,
-            "--reducer",
-            conf.reducer,
         ]
 
     def map_done(name: str) -> None:

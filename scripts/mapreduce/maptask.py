@@ -221,7 +221,7 @@ class MapAttempt:
         os.makedirs(self.scratch, exist_ok=True)
         if self.reducers == 0:
             index = self.map_only()
-        elif self.conf.combiner:
+        elif self.conf.command("combiner"):
             index = self.map_sort_combine()
         else:
             index = self.map_sort()
@@ -238,7 +238,7 @@ class MapAttempt:
         self, stdout: Any
     ) -> tuple[subprocess.Popen, StderrReader, threading.Thread, list]:
         proc = start_command(
-            self.conf.mapper,
+            self.conf.command("mapper"),
             env=self.env,
             cwd=self.workdir,
             stdin=subprocess.PIPE,
@@ -356,7 +356,7 @@ class MapAttempt:
         pipe(first.stdout).close()
         env = dict(self.env, mapreduce_task_ismap="true")
         combiner = start_command(
-            self.conf.combiner,
+            self.conf.command("combiner"),
             env=env,
             cwd=self.workdir,
             stdin=pipe(cut.stdout),

@@ -51,7 +51,7 @@ def run_reducer(
     with open(merged, "rb") as source:
         cut = subprocess.Popen(["cut", f"-f{strip}-"], stdin=source, stdout=subprocess.PIPE)
     proc = start_command(
-        conf.reducer,
+        conf.command("reducer"),
         env=env,
         cwd=workdir,
         stdin=pipe(cut.stdout),

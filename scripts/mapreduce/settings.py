@@ -53,6 +53,8 @@ TEXT_OUTPUT = "org.apache.hadoop.mapred.TextOutputFormat"
 HASH_PARTITIONER = "org.apache.hadoop.mapred.lib.HashPartitioner"
 KEY_FIELD_PARTITIONER = "org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner"
 KEY_FIELD_COMPARATOR = "org.apache.hadoop.mapred.lib.KeyFieldBasedComparator"
+IDENTITY_MAPPER = "org.apache.hadoop.mapred.lib.IdentityMapper"
+IDENTITY_REDUCER = "org.apache.hadoop.mapred.lib.IdentityReducer"
 GZIP_CODECS = (
     "org.apache.hadoop.io.compress.GzipCodec",
     "org.apache.hadoop.io.compress.DefaultCodec",
@@ -171,6 +173,18 @@ UNSUPPORTED = frozenset(
 )
 
 
+def streaming_command(command: str, role: str) -> str:
+    """The command line behind Hadoop Streaming's named commands: the identity classes and
+    `aggregate` (its reducer or combiner)."""
+    name = command.strip()
+    if name in (IDENTITY_MAPPER, IDENTITY_REDUCER):
+        return "cat"
+    if name.lower() == "aggregate" and role in ("reducer", "combiner"):
+        step = "reduce" if role == "reducer" else "combine"
+        return f"{PYTHON} -m mapreduce.aggregate {step}"
+    return command
+
+
 def separator(value: str) -> bytes:
     """A separator property as bytes (Hadoop reads them as UTF-8 strings)."""
     if not value:
@@ -262,6 +276,22 @@ class JobConf:
 
     def get(self, name: str, default: str = "") -> str:
         return self.properties.get(name, default)
+
+    def command(self, role: str) -> str:
+        """The command line a task runs as its mapper, combiner or reducer ("" for no
+        combiner). As in Hadoop, `-reducer aggregate` brings the aggregate combiner along."""
+        if role == "combiner":
+            text = self.combiner or (
+                "aggregate" if self.reducer.strip().lower() == "aggregate" else ""
+            )
+            return streaming_command(text, role) if text else ""
+        return streaming_command(self.mapper if role == "mapper" else self.reducer, role)
+
+    @property
+    def offset_keys(self) -> bool:
+        """IdentityMapper over TextInputFormat: Hadoop's key is then each line's byte offset,
+        a number (LongWritable): ordered and hashed as one."""
+        return self.mapper.strip() == IDENTITY_MAPPER and self.input_format == TEXT_INPUT
 
     @property
     def map_output_separator(self) -> bytes:

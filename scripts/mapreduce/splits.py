@@ -260,17 +260,18 @@ def _skip_partial_line(f: BinaryIO) -> bool:
             return True
 
 
-def read_chunk_bytes(chunk: Chunk, write: Write) -> None:
+def read_chunk_bytes(chunk: Chunk, write: Write) -> int:
     """The bytes of the lines a chunk owns (Hadoop's rule: lines that start in
-    (start, start+length], or [0, length] when start is 0; a BOM at offset 0 dropped)."""
+    (start, start+length], or [0, length] when start is 0; a BOM at offset 0 dropped); an
+    NLineInputFormat chunk is exactly its lines. Returns the offset of the first byte."""
     path, start, length = chunk["path"], chunk["start"], chunk["length"]
     if is_compressed(path):
         with _open_input(path) as f:
-            first = True
+            at_start = True
             for line in _lines(f):
-                write(line[3:] if first and line.startswith(BOM) else line)
-                first = False
-        return
+                write(line[3:] if at_start and line.startswith(BOM) else line)
+                at_start = False
+        return 0
     end = start + length
     with _open_input(path) as f:
         size = os.fstat(f.fileno()).st_size
@@ -279,34 +280,35 @@ def read_chunk_bytes(chunk: Chunk, write: Write) -> None:
                 f"input {path} is {size} bytes, the plan expected at least "
                 f"{end}: it changed during the job"
             )
+        if "hadoop_start" in chunk:  # NLineInputFormat: whole lines, planned exactly
+            f.seek(start)
+            _read_exact_range(f, path, start, length, write)
+            return int(start)
         if start > 0:
             f.seek(start)
             if not _skip_partial_line(f) or f.tell() > end:
-                return
+                return int(end)
         elif f.read(3) != BOM:
             f.seek(0)
-        _read_exact_range(f, path, f.tell(), end - f.tell(), write)
+        first = f.tell()
+        _read_exact_range(f, path, first, end - first, write)
         # The line holding (or starting at) byte `end` runs through the next newline.
         while True:
             block = f.read(BLOCK)
             if not block:
-                return
+                return first
             at = block.find(b"\n")
             if at >= 0:
                 write(block[: at + 1])
-                return
+                return first
             write(block)
 
 
 def _normalized_lines(chunk: Chunk) -> Iterator[tuple[int, bytes]]:
     """(offset in the file, line without terminator) of each line a chunk owns."""
     parts: list[bytes] = []
-    read_chunk_bytes(chunk, parts.append)
+    offset = read_chunk_bytes(chunk, parts.append)
     data = b"".join(parts)
-    offset = chunk["start"] if not is_compressed(chunk["path"]) else 0
-    if offset == 0 and not is_compressed(chunk["path"]):
-        with open(chunk["path"], "rb") as f:
-            offset = 3 if f.read(3) == BOM else 0
     for line in _lines(_BytesReader(data)):
         yield offset, line.rstrip(b"\r\n") if line.endswith((b"\n", b"\r")) else line
         offset += len(line)
@@ -362,7 +364,7 @@ def feed_split(split: list[Chunk], conf: JobConf, write: Write) -> tuple[int, in
     """Write a split's records to a mapper as the job's input format defines them; returns
     (bytes read, records)."""
     fmt = conf.input_format
-    if fmt == TEXT_INPUT:
+    if fmt == TEXT_INPUT and not conf.offset_keys:
         feeder = TextFeeder(write)
         for chunk in split:
             read_chunk_bytes(chunk, feeder.feed)
