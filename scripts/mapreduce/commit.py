@@ -91,6 +91,30 @@ def publish(committed_file: str, output: str) -> None:
         raise JobError(f"committed output {committed_file} is missing and not in {output}")
 
 
+def finish_task(
+    *,
+    layout: JobLayout,
+    task_dir: str,
+    part: str | None,
+    output: str | None,
+    reducers: int,
+    suffix: str,
+    keep_intermediate: bool,
+) -> None:
+    """After a task has committed: publish its part (a reduce task's, or a map-only map
+    task's) and commit the job if it was the last one."""
+    if part is None or output is None:
+        return
+    publish(os.path.join(task_dir, part), output)
+    commit_job(
+        layout=layout,
+        output=output,
+        reducers=reducers,
+        suffix=suffix,
+        remove_intermediate=not keep_intermediate,
+    )
+
+
 def add_counter(counters: dict, group: str, name: str, amount: int) -> None:
     group_counts = counters.setdefault(group, {})
     group_counts[name] = group_counts.get(name, 0) + amount

@@ -20,9 +20,8 @@ from mapreduce import keys, splits
 from mapreduce.commit import (
     add_counter,
     commit_dir,
-    commit_job,
+    finish_task,
     merge_counters,
-    publish,
     read_json,
     unique_suffix,
     write_json_atomic,
@@ -329,17 +328,22 @@ class MapAttempt:
         records = each_batch(source, writer, self.progress)
         return records, counts, sizes
 
+    def map_into(self, sorter: subprocess.Popen) -> tuple[int, list[int], list[int]]:
+        """The mapper's output, partitioned, into `sorter`; waits for both."""
+        proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
+        try:
+            partitioned = self.partition_into(pipe(proc.stdout), pipe(sorter.stdin))
+        finally:
+            pipe(sorter.stdin).close()
+        self.end_mapper(proc, reader, feeder, errors)
+        check_sort(sorter, self.label)
+        return partitioned
+
     def map_sort(self) -> list:
         data = os.path.join(self.scratch, "data")
         with open(data, "wb") as out:
             sorter = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
-            proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
-            try:
-                records, counts, sizes = self.partition_into(pipe(proc.stdout), pipe(sorter.stdin))
-            finally:
-                pipe(sorter.stdin).close()
-            self.end_mapper(proc, reader, feeder, errors)
-            check_sort(sorter, self.label)
+            records, counts, sizes = self.map_into(sorter)
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
         return index_of(counts, sizes)
 
@@ -380,13 +384,7 @@ class MapAttempt:
                 daemon=True,
             )
             recombine.start()
-            proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
-            try:
-                records, _, _ = self.partition_into(pipe(proc.stdout), pipe(first.stdin))
-            finally:
-                pipe(first.stdin).close()
-            self.end_mapper(proc, reader, feeder, errors)
-            check_sort(first, self.label)
+            records, _, _ = self.map_into(first)
             recombine.join()
             pipe(second.stdin).close()
             cut.wait()
@@ -489,16 +487,15 @@ def run_one_map(
         write_json_atomic(os.path.join(task.scratch, "_task.json"), report)
         commit_dir(task.scratch, final)
         shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
-    if reducers == 0 and output:
-        suffix = conf.output_suffix
-        publish(os.path.join(final, part_name(index, suffix)), output)
-        commit_job(
-            layout=layout,
-            output=output,
-            reducers=0,
-            suffix=suffix,
-            remove_intermediate=not conf.keep_intermediate,
-        )
+    finish_task(
+        layout=layout,
+        task_dir=final,
+        part=part_name(index, conf.output_suffix) if reducers == 0 else None,
+        output=output,
+        reducers=reducers,
+        suffix=conf.output_suffix,
+        keep_intermediate=conf.keep_intermediate,
+    )
     return 0
 
 

@@ -13,8 +13,7 @@ from mapreduce import keys
 from mapreduce.commit import (
     add_counter,
     commit_dir,
-    commit_job,
-    publish,
+    finish_task,
     read_json,
     write_json_atomic,
 )
@@ -129,13 +128,14 @@ def reduce_task(
             return code
         commit_dir(scratch, final)
         shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
-    publish(os.path.join(final, part), output)
-    commit_job(
+    finish_task(
         layout=layout,
+        task_dir=final,
+        part=part,
         output=output,
         reducers=reducers,
         suffix=suffix,
-        remove_intermediate=not conf.keep_intermediate,
+        keep_intermediate=conf.keep_intermediate,
     )
     return 0
 

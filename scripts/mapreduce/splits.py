@@ -248,16 +248,24 @@ def _read_exact_range(f: BinaryIO, path: str, start: int, length: int, write: Wr
         write(block)
 
 
-def _skip_partial_line(f: BinaryIO) -> bool:
-    """Move past the line that the previous split owns; False at end of file."""
+def _through_newline(f: BinaryIO, write: Write) -> bool:
+    """Pass `f`'s bytes up to and including the next newline to `write`, leaving `f` just
+    after it; False when the file ended first. Skips the line the previous split owns, and
+    finishes the last line of a split."""
     while True:
         block = f.read(BLOCK)
         if not block:
             return False
         at = block.find(b"\n")
         if at >= 0:
+            write(block[: at + 1])
             f.seek(at + 1 - len(block), os.SEEK_CUR)
             return True
+        write(block)
+
+
+def _discard(data: bytes) -> None:
+    pass
 
 
 def read_chunk_bytes(chunk: Chunk, write: Write) -> int:
@@ -286,22 +294,14 @@ def read_chunk_bytes(chunk: Chunk, write: Write) -> int:
             return int(start)
         if start > 0:
             f.seek(start)
-            if not _skip_partial_line(f) or f.tell() > end:
+            if not _through_newline(f, _discard) or f.tell() > end:
                 return int(end)
         elif f.read(3) != BOM:
             f.seek(0)
         first = f.tell()
         _read_exact_range(f, path, first, end - first, write)
-        # The line holding (or starting at) byte `end` runs through the next newline.
-        while True:
-            block = f.read(BLOCK)
-            if not block:
-                return first
-            at = block.find(b"\n")
-            if at >= 0:
-                write(block[: at + 1])
-                return first
-            write(block)
+        _through_newline(f, write)  # the line holding byte `end` runs through its newline
+        return first
 
 
 def _normalized_lines(chunk: Chunk) -> Iterator[tuple[int, bytes]]:
