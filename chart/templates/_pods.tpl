@@ -30,8 +30,13 @@ podFailurePolicy:
         containerName: {{ .container }}
         operator: In
         values:
+          {{- /* the API wants them ordered and unique */}}
+          {{- $padded := list }}
           {{- range .exitCodes }}
-          - {{ . }}
+          {{- $padded = append $padded (printf "%03d" (int .)) }}
+          {{- end }}
+          {{- range $padded | sortAlpha | uniq }}
+          - {{ atoi . }}
           {{- end }}
     - action: Ignore
       onPodConditions:
