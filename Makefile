@@ -15,6 +15,7 @@ export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 help:
 	@echo "make run          word count of a generated sample with the local runner (no cluster)"
 	@echo "make test         every test layer; installs what it needs"
+	@echo "make lint         static checks: shellcheck, ruff, mypy, Checkov, Trivy (first in make test)"
 	@echo "make bench        benchmarks (ratios against peers in one run)"
 	@echo "make cluster      start the local test Kubernetes (cluster-down stops it)"
 	@echo "make images       build the images and load them into the test cluster"
@@ -34,7 +35,7 @@ run:
 test-unit: $(VPY)
 	$(VPY) -m pytest -q tests/unit
 
-test: test-unit test-chart test-hadoop test-e2e
+test: lint test-unit test-chart test-hadoop test-e2e
 
 # The chart on a real cluster: a local Kubernetes (ci/cluster), the images loaded into it,
 # the pytest end-to-end suite, then chart-testing's install of every chart/ci scenario.
@@ -58,9 +59,10 @@ images:
 test-chart: tools $(VPY)
 	bash ci/test-chart.sh
 
+# Static checks, first in make test: shellcheck, ruff and mypy, Checkov and Trivy (ci/lint.sh).
 .PHONY: lint
 lint: tools $(VPY)
-	bash ci/test-chart.sh lint
+	bash ci/lint.sh
 
 # ---- Hadoop Streaming compatibility and benchmarks --------------------------------------------
 # Hadoop's jars (pinned in ci/hadoop/pom.xml) go to $(CACHE_DIR)/hadoop-<version>/lib; Hadoop's

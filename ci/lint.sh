@@ -15,7 +15,10 @@ PACKAGE=scripts/mapreduce
 
 step() { printf '\n== %s\n' "$*"; }
 fail=0
-check() { if ! "$@"; then echo "FAILED: $*" >&2; fail=1; fi; }
+check() { # what, then the command
+  local what="$1"; shift
+  if ! "$@"; then echo "FAILED: $what" >&2; fail=1; fi
+}
 
 # Files git tracks or would add (ignored ones such as .venv left out), that exist.
 repo_files() {
@@ -68,7 +71,7 @@ run_shell() {
   step "shellcheck $SHELLCHECK_VERSION: ${#scripts[@]} shell scripts"
   ensure_shellcheck || { fail=1; return; }
   # -x with SCRIPTDIR: sourced files (ci/cluster/config.sh) are read from beside the script.
-  check shellcheck -x --source-path=SCRIPTDIR "${scripts[@]}"
+  check shellcheck shellcheck -x --source-path=SCRIPTDIR "${scripts[@]}"
 }
 
 run_python() {
@@ -76,24 +79,17 @@ run_python() {
   mapfile -t files < <(python_files)
   [[ -x .venv/bin/ruff && -x .venv/bin/mypy ]] || { echo "lint: ruff/mypy missing: run make venv" >&2; fail=1; return; }
   step "ruff $(ruff --version | cut -d' ' -f2) check: ${#files[@]} Python files"
-  check ruff check --config ci/ruff.toml --no-cache "${files[@]}"
-  if [[ ! -d "$PACKAGE" ]]; then
-    # Until the engine moves into the package (scripts/mrglue.py still there), nothing to type-check.
-    if [[ -f scripts/mrglue.py ]]; then
-      echo "lint: $PACKAGE not there yet: ruff format and mypy NOT RUN" >&2
-      return
-    fi
-    echo "lint: $PACKAGE missing" >&2; fail=1; return
-  fi
+  check "ruff check" ruff check --config ci/ruff.toml --no-cache "${files[@]}"
+  [[ -d "$PACKAGE" ]] || { echo "lint: $PACKAGE missing" >&2; fail=1; return; }
   step "ruff format --check: $PACKAGE"
-  check ruff format --config ci/ruff.toml --no-cache --check --diff "$PACKAGE"
+  check "ruff format --check" ruff format --config ci/ruff.toml --no-cache --check --diff "$PACKAGE"
   step "mypy $(mypy --version | cut -d' ' -f2): $PACKAGE"
-  check mypy --config-file ci/mypy.ini --cache-dir "${TMPDIR:-/tmp}/mypy-cache-$(id -u)" "$PACKAGE"
+  check mypy mypy --config-file ci/mypy.ini --cache-dir "${TMPDIR:-/tmp}/mypy-cache-$(id -u)" "$PACKAGE"
 }
 
 run_scan() {
   step "security scanners on the chart (ci/scan-chart.sh)"
-  check bash ci/scan-chart.sh
+  check "Checkov and Trivy" bash ci/scan-chart.sh
 }
 
 parts=("$@")
