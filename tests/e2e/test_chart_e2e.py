@@ -207,3 +207,41 @@ def test_nfs_branch_is_accepted_by_the_apiserver(cluster, namespace):
     kinds = re.findall(r"^kind: (\w+)", rendered, re.M)
     assert "PersistentVolume" in kinds and "nfs:" in rendered
     cluster.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", "-", input=rendered)
+
+
+def evict(cluster, namespace, pod):
+    """What a node drain does: an Eviction through the API, not a plain delete."""
+    name = pod.split("/", 1)[1]
+    body = json.dumps({"apiVersion": "policy/v1", "kind": "Eviction",
+                       "metadata": {"name": name, "namespace": namespace}})
+    cluster.kubectl("create", "--raw",
+                    f"/api/v1/namespaces/{namespace}/pods/{name}/eviction", "-f", "-",
+                    input=body)
+
+
+def test_evicted_pods_are_replaced_without_counting_as_failures(cluster, namespace, release,
+                                                                tmp_path):
+    slow_map = "sh -c 'sleep 15; python3 /opt/mapreduce/mapper.py'"
+    slow_reduce = "sh -c 'sleep 15; python3 /opt/mapreduce/reducer.py'"
+    done = {}
+
+    def install():
+        done["result"] = cluster.install(namespace, release, "--set", "mappers=2",
+                                         "--set", "map.backoffLimitPerIndex=0",
+                                         "--set", "reduce.backoffLimitPerIndex=0",
+                                         "--set", f"mapperCommand={slow_map}",
+                                         "--set", f"reducerCommand={slow_reduce}", check=False)
+
+    thread = threading.Thread(target=install)
+    thread.start()
+    evict(cluster, namespace, wait_for(lambda: pods(cluster, namespace, "map"),
+                                       what="a running map pod")[0])
+    evict(cluster, namespace, wait_for(lambda: pods(cluster, namespace, "reduce"), timeout=600,
+                                       what="a running reduce pod")[0])
+    thread.join(timeout=1200)
+    result = done["result"]
+    # No retries were allowed: the job succeeds only if evictions did not count as failures.
+    assert result.returncode == 0, result.stderr
+    local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 2, 2,
+                      "--combiner", f"{sys.executable} {ROOT}/scripts/reducer.py")
+    assert_same_output(cluster.output_dir(namespace, release), local)
