@@ -23,6 +23,7 @@ PIPE_SIZE = 1 << 20
 # User commands run in process groups of their own (a timeout kills a whole group); these are
 # the ones still running, for a stop to end them too.
 RUNNING: set = set()
+BEATING: set = set()  # heartbeat files of this process's attempts
 
 
 class TaskFailed(Exception):
@@ -75,6 +76,7 @@ class Heartbeat:
     def __enter__(self) -> Heartbeat:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         open(self.path, "w").close()
+        BEATING.add(self.path)
         threading.Thread(target=self._beat, daemon=True).start()
         return self
 
@@ -87,6 +89,7 @@ class Heartbeat:
 
     def __exit__(self, *_: object) -> None:
         self._done.set()
+        BEATING.discard(self.path)
         try:
             os.unlink(self.path)
         except FileNotFoundError:
@@ -239,9 +242,16 @@ def start_command(
 
 
 def stop_all(*_: object) -> None:
-    """Signal handler: end every user command's process group, then this process."""
+    """Signal handler: end every user command's process group, then this process. A stop is
+    the platform's decision (a deleted or evicted pod, run-local stopped), not the attempt's
+    failure: its heartbeat goes too, so it never counts as one."""
     for proc in list(RUNNING):
         kill_group(proc)
+    for path in list(BEATING):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
     os._exit(143)
 
 
