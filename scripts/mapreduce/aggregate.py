@@ -20,7 +20,10 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 TYPE_SEPARATOR = ":"
 LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1

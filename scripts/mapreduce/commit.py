@@ -8,16 +8,18 @@ import json
 import os
 import shutil
 import time
-import uuid
-from typing import Any
 
 from mapreduce.layout import JobLayout, part_name, success_file
 from mapreduce.settings import ExitCode, JobError
 
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def unique_suffix() -> str:
     """A name part no other process, thread or pod uses (pids repeat across containers)."""
-    return uuid.uuid4().hex[:12]
+    return os.urandom(6).hex()
 
 
 def fsync_path(path: str) -> None:

@@ -12,12 +12,14 @@ the whole reducer input line.
 
 from __future__ import annotations
 
-import binascii
-import struct
+import sys
 from dataclasses import dataclass
-from typing import Callable
 
 from mapreduce.settings import KEY_FIELD_PARTITIONER, ExitCode, JobConf, JobError
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import Callable
 
 
 def find_nth(data: bytes, sep: bytes, n: int) -> int:
@@ -51,12 +53,19 @@ def _to_int32(value: int) -> int:
 
 
 _SIGNED = [b - 256 if b > 127 else b for b in range(256)]
-_PAIRS: list[int] = []  # 31*signed(b0) + signed(b1) for every byte pair, made on first use
+# 31*signed(b0) + signed(b1) for every byte pair b0 b1, indexed by the pair read as one
+# machine-order 16-bit number (memoryview.cast), made on first use.
+_PAIRS: list[int] = []
 
 
 def _pairs() -> list[int]:
     if not _PAIRS:
-        _PAIRS.extend(_SIGNED[a] * 31 + _SIGNED[b] for a in range(256) for b in range(256))
+        table = [0] * 65536
+        for a in range(256):
+            for b in range(256):
+                index = a | b << 8 if sys.byteorder == "little" else a << 8 | b
+                table[index] = _SIGNED[a] * 31 + _SIGNED[b]
+        _PAIRS.extend(table)
     return _PAIRS
 
 
@@ -67,7 +76,7 @@ def java_bytes_hash(data: bytes, start_hash: int = 1) -> int:
         h = 31 * h + _SIGNED[data[0]]
         data = data[1:]
     pairs = _PAIRS or _pairs()  # two bytes a step: the loop runs half as often
-    for pair in struct.unpack(f">{len(data) >> 1}H", data):
+    for pair in memoryview(data).cast("H"):
         h = (h * 961 + pairs[pair]) & 0xFFFFFFFF
     return _to_int32(h)
 
@@ -263,7 +272,7 @@ def make_sort_key(conf: JobConf) -> Callable[[bytes], bytes]:
     """key -> bytes whose byte order is the job's key order (then hex: safe in a line)."""
     specs = parse_key_specs("-n" if conf.offset_keys else conf.comparator_options)
     if not specs:
-        return lambda key: binascii.hexlify(key)
+        return lambda key: key.hex().encode()
     sep = conf.key_field_separator
 
     def encode(key: bytes) -> bytes:
@@ -277,7 +286,7 @@ def make_sort_key(conf: JobConf) -> Callable[[bytes], bytes]:
                 value = key[span[0] : span[1] + 1]
                 part = b"\x01" + (_encode_number(value) if spec.numeric else _escape_bytes(value))
             parts.append(_invert(part) if spec.reverse else part)
-        return binascii.hexlify(b"".join(parts))
+        return b"".join(parts).hex().encode()
 
     return encode
 

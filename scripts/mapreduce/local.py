@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable
 
 from mapreduce.cli import add_job_options
 from mapreduce.commit import commit_job, read_json
@@ -40,6 +39,10 @@ from mapreduce.settings import (
 )
 from mapreduce.splits import expand_inputs, make_plan
 from mapreduce.tasks import exit_code_of
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import Callable
 
 
 def comma_list(text: str) -> list[str]:

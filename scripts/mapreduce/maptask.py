@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, Any, Callable
 
 from mapreduce import keys, splits
 from mapreduce.commit import (
@@ -41,6 +40,10 @@ from mapreduce.tasks import (
     task_env,
     widen_pipe,
 )
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import IO, Any, Callable
 
 SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KVSORT = os.path.join(SCRIPTS_DIR, "kvsort")

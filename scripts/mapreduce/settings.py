@@ -8,7 +8,10 @@ import os
 import shlex
 import sys
 from dataclasses import dataclass, field
-from typing import Callable
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import Callable
 
 SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

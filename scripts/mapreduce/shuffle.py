@@ -12,12 +12,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from typing import Callable
 
 from mapreduce.commit import read_json, unique_suffix
 from mapreduce.layout import JobLayout, failure_note
 from mapreduce.maptask import sort_command
 from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, STALE_SECONDS, ExitCode, JobError
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import Callable
 
 PLAN_WAIT_SECONDS = 0.2
 

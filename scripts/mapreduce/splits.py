@@ -9,9 +9,17 @@ import gzip
 import os
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO, Callable, Protocol
 
 from mapreduce.settings import KEY_VALUE_INPUT, NLINE_INPUT, TEXT_INPUT, ExitCode, JobConf, JobError
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import BinaryIO, Callable, Protocol
+
+    class Readable(Protocol):
+        def read(self, n: int, /) -> bytes: ...
+
+    Write = Callable[[bytes], object]
 
 BLOCK = 1 << 20
 BOM = b"\xef\xbb\xbf"
@@ -19,12 +27,7 @@ BLOCK_SIZE = 128 << 20  # HDFS's default block size: no split is larger (Hadoop'
 SPLIT_SLOP = 1.1  # Hadoop's: the last split may be up to 10% larger than the others
 
 
-class Readable(Protocol):
-    def read(self, n: int, /) -> bytes: ...
-
-
 Chunk = dict  # {"path": str, "start": int, "length": int}
-Write = Callable[[bytes], object]
 
 
 def is_visible(name: str) -> bool:

@@ -12,10 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO, Any
 
 from mapreduce.commit import add_counter
 from mapreduce.settings import HEARTBEAT_SECONDS, JobConf
+
+TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 FRAMEWORK = "mapreduce"  # counter group of the engine's own counters
 STDERR_TAIL_LINES = 20
