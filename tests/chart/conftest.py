@@ -47,7 +47,7 @@ def template(*extra, helm="helm", release=RELEASE, check=True):
     return [d for d in yaml.safe_load_all(proc.stdout) if d]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def render_scenario(path, helm="helm"):
     return template("-f", str(path), helm=helm)
 

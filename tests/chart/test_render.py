@@ -4,8 +4,20 @@ import re
 
 import pytest
 
-from conftest import (NAMESPACE, RELEASE, SCENARIOS, args_of, by_kind, containers, jobs, option,
-                      pod_specs, render_scenario, scenario_values, template)
+from conftest import (
+    NAMESPACE,
+    RELEASE,
+    SCENARIOS,
+    args_of,
+    by_kind,
+    containers,
+    jobs,
+    option,
+    pod_specs,
+    render_scenario,
+    scenario_values,
+    template,
+)
 
 IDS = [p.name for p in SCENARIOS]
 
@@ -84,7 +96,7 @@ def test_input_prestage(path):
         sample = not values["input"]["paths"] and not values["input"]["urls"]
     assert ("fetch-sample" in inits) == sample
     assert ("fetch-urls" in inits) == bool(values["input"]["urls"])
-    for name, c in inits.items():
+    for c in inits.values():
         a = args_of(c)
         assert a[0] == "fetch-input"
         assert option(a, "--dest") in inputs, "every fetched directory is a map input"
@@ -250,6 +262,7 @@ def test_every_template_of_a_render_uses_one_run_id_and_renders_differ():
 
 def test_images_default_to_app_version():
     import yaml
+
     from conftest import CHART
     app = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
     docs = render_scenario(SCENARIOS[0])

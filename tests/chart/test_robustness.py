@@ -2,9 +2,9 @@
 rule, names cannot collide, and the optional NetworkPolicy isolates the pods running user code."""
 import pytest
 import yaml
+from test_engine_cli import kubernetes_expand
 
 from conftest import NAMESPACE, by_kind, containers, jobs, option, pod_specs, template
-from test_engine_cli import kubernetes_expand
 
 
 def env_of(container):

@@ -1,7 +1,6 @@
 """values.schema.json: strict, self-contained, and bad values fail `helm template` (Helm 4 and 3)
 with a message naming the field."""
 import json
-import pathlib
 import subprocess
 import sys
 
@@ -60,14 +59,18 @@ BAD_TEMPLATE = [
     (["--set", "badInputExitCode=66"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "mapStageFailedExitCode=65"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "input.paths={/etc/passwd}"], "input.paths"),
-    (["--set", "input.paths={/data/../etc}"], "input.paths: \"/data/../etc\" is not on the shared volume (it resolves to /etc"),
-    (["--set", "input.paths={../../tmp}"], "input.paths: \"../../tmp\" is not on the shared volume (it resolves to /tmp"),
+    (["--set", "input.paths={/data/../etc}"],
+     "input.paths: \"/data/../etc\" is not on the shared volume (it resolves to /etc"),
+    (["--set", "input.paths={../../tmp}"],
+     "input.paths: \"../../tmp\" is not on the shared volume (it resolves to /tmp"),
     (["--set", "storage.baseDir=../elsewhere"], "storage.baseDir: \"../elsewhere\" leaves the shared volume"),
     (["--set", "storage.baseDir=a/../.."], "storage.baseDir"),
     (["--set", "storage.mountPath=/data/.."], "storage.mountPath"),
-    (["--set", "networkPolicy.enabled=true", "--set", "input.urls={https://example.com/a}"], "networkPolicy.enabled"),
+    (["--set", "networkPolicy.enabled=true", "--set", "input.urls={https://example.com/a}"],
+     "networkPolicy.enabled"),
     (["--set", r"jobConf.mapreduce\.job\.reduces=3"], "jobConf.mapreduce.job.reduces: set the chart value reducers"),
-    (["--set", r"jobConf.mapred\.partitioner\.class=x"], "jobConf.mapred.partitioner.class: set the chart value partitioner"),
+    (["--set", r"jobConf.mapred\.partitioner\.class=x"],
+     "jobConf.mapred.partitioner.class: set the chart value partitioner"),
     (["--set", r"jobConf.mapred\.output\.compress=true"], "outputCompression"),
     (["--set", "input.sample.enabled=false"], "input"),
     (["--set", "storage.nfs.server=nfs1"], "storage.nfs"),
@@ -88,7 +91,8 @@ def test_bad_values_fail_naming_the_field(helm, args, field):
 def test_good_edge_values_pass(helm):
     template("--set", "parallelism=0", "--set", "reducers=0", "--set", "mappers=1",
              "--set", "ttlSecondsAfterFinished=null", helm=helm)
-    docs = template("--set", "input.paths={books/../news/./a.txt,/data/x//y/}", "--set", "storage.baseDir=/team/./jobs/",
+    docs = template("--set", "input.paths={books/../news/./a.txt,/data/x//y/}",
+                    "--set", "storage.baseDir=/team/./jobs/",
                     "--set", "serviceAccount.name=runner.batch", "--set", "nameOverride=wc2", helm=helm)
     (job,) = [d for d in docs if d["kind"] == "Job" and "-map-" in d["metadata"]["name"]]
     args = job["spec"]["template"]["spec"]["containers"][0]["args"]
@@ -144,7 +148,8 @@ def test_every_value_is_in_the_schema():
 
 def test_set_file_script_is_shipped_and_used(tmp_path):
     script = tmp_path / "my_mapper.py"
-    text = "#!/usr/bin/env python3\nimport sys\nfor l in sys.stdin:\n\tprint(l.strip() + '\\t1')  # tab, quotes: \"x\"\n"
+    text = ("#!/usr/bin/env python3\nimport sys\nfor l in sys.stdin:\n"
+            "\tprint(l.strip() + '\\t1')  # tab, quotes: \"x\"\n")
     script.write_text(text)
     docs = template("--set-file", f"mapperScript={script}")
     (cm,) = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-scripts")]
