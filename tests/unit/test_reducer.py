@@ -31,6 +31,16 @@ def test_crlf_and_missing_final_newline():
     assert reduce(b"a\t1\r\na\t2")[0] == b"a\t3\n"
 
 
+def test_counts_follow_java_long_parse_long():
+    """Signs are fine; spaces, `_` and values beyond a Java long are malformed records (never
+    a crash), as Long.parseLong refuses them."""
+    data = (b"a\t+3\na\t-1\na\t1_000\na\t 5\na\t5 \na\t9223372036854775807\n"
+            b"a\t9223372036854775808\na\t-9223372036854775808\na\t99999999999999999999999\n")
+    out, skipped = reduce(data)
+    assert out == b"a\t%d\n" % (3 - 1 + 9223372036854775807 - 9223372036854775808)
+    assert skipped == {"BAD_COUNT": 5}
+
+
 def test_malformed_records_are_skipped_and_counted():
     out, skipped = reduce(b"a\t1\n\nnotab\na\tx\na\t2\n")
     assert out == b"a\t3\n"
