@@ -245,3 +245,12 @@ def test_evicted_pods_are_replaced_without_counting_as_failures(cluster, namespa
     local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 2, 2,
                       "--combiner", f"{sys.executable} {ROOT}/scripts/reducer.py")
     assert_same_output(cluster.output_dir(namespace, release), local)
+
+
+def test_network_policy_is_accepted_and_the_job_runs(cluster, namespace, release, tmp_path):
+    cluster.install(namespace, release, "--set", "mappers=2", "--set", "networkPolicy.enabled=true")
+    policies = cluster.kubectl("get", "networkpolicy", "-n", namespace, "-o", "name").stdout
+    assert policies.split(), "the NetworkPolicy was not created"
+    local = run_local([cluster.sample_file(namespace, release)], tmp_path / "local", 2, 2,
+                      "--combiner", f"{sys.executable} {ROOT}/scripts/reducer.py")
+    assert_same_output(cluster.output_dir(namespace, release), local)
