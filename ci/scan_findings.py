@@ -129,6 +129,10 @@ def load_exceptions(path: str) -> list[Accepted]:
         missing = {"scanner", "check", "resources", "reason"} - set(entry)
         if missing or not str(entry.get("reason", "")).strip():
             sys.exit(f"{path}: entry {i + 1} needs scanner, check, resources and a reason")
+        # A misspelt key (`source:`) would otherwise widen the entry to every source.
+        unknown = set(entry) - {"scanner", "check", "resources", "sources", "reason"}
+        if unknown:
+            sys.exit(f"{path}: entry {i + 1} has unknown keys {sorted(unknown)}")
         exceptions.append(
             Accepted(
                 entry["scanner"],
