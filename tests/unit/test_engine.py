@@ -403,3 +403,26 @@ def test_intermediate_data_is_removed_after_success_unless_kept(tmp_path, keep):
     assert set(report["task_finished"]) == {"m-00000", "r-00000", "r-00001"}
     assert os.path.exists(layout.task_dir("m", 0)) == keep
     assert os.path.exists(layout.plan)
+
+
+def test_small_partitions_merge_in_memory_exactly_as_sort_does(tmp_path):
+    """The in-memory merge of a small partition and GNU sort -m give the same bytes: ties in
+    map order, keys that are prefixes of others, bytes above 0x7f."""
+    words = [b"a", b"ab", b"a\xff", b"\xc3\xa9t\xc3\xa9", b"b", b"a b", b"Z", b""]
+    data = b"".join(b" ".join(words[(i * 7 + j) % len(words)] for j in range(5)) + b"\n"
+                    for i in range(300))
+    (tmp_path / "in.txt").write_bytes(data)
+    cat = "cat"  # one record per line: keys with spaces, empty keys, many ties
+    for m in range(3):
+        assert run_map(tmp_path, m, f"m{m}", mapper=cat, reducers=2, mappers=3) == 0
+    layout = JobLayout(str(tmp_path / "job"))
+    for r in range(2):
+        ranges = shuffle.partition_ranges(layout=layout, maps=3, partition=r)
+        shuffle.merge_in_memory(layout=layout, ranges=ranges, output=str(tmp_path / "mem"))
+        copies = []
+        for m, offset, length, _ in ranges:
+            target = tmp_path / f"copy{m}"
+            shuffle.copy_range(layout.map_data(m), offset, length, str(target))
+            copies.append(str(target))
+        shuffle.merge_files(copies, str(tmp_path / "sorted"), str(tmp_path))
+        assert (tmp_path / "mem").read_bytes() == (tmp_path / "sorted").read_bytes()
