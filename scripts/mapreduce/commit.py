@@ -147,7 +147,9 @@ def commit_job(
     maps = len(plan["splits"])
     kind, count = ("m", maps) if reducers == 0 else ("r", reducers)
     parts = [part_name(i, suffix) for i in range(count)]
-    for i, part in enumerate(parts):
+    # Last first: tasks tend to finish in index order, so a job that is not done yet is
+    # usually told by one look, not R (every task asks once: R looks, not R squared).
+    for i, part in reversed(list(enumerate(parts))):
         if not (
             os.path.exists(layout.task_file(kind, i)) and os.path.exists(os.path.join(output, part))
         ):
