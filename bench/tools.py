@@ -44,7 +44,7 @@ class Tool:
 def engine_sources() -> tuple[Path, ...]:
     """What run-local runs: the runner, the engine package, the key sort, our scripts."""
     package = sorted((SCRIPTS / "mapreduce").rglob("*.py"))
-    return (RUN_LOCAL, SCRIPTS / "kvsort", *package, MAPPER, REDUCER)
+    return (RUN_LOCAL, SCRIPTS / "mapreduce" / "kvsort", *package, MAPPER, REDUCER)
 
 
 def portable(command: str) -> str:

@@ -45,8 +45,7 @@ TYPE_CHECKING = False  # typing costs start-up time; the names are for the check
 if TYPE_CHECKING:
     from typing import IO, Any, Callable
 
-SCRIPTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KVSORT = os.path.join(SCRIPTS_DIR, "kvsort")
+KVSORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kvsort")
 BLOCK = 1 << 20
 
 
