@@ -426,3 +426,30 @@ def test_small_partitions_merge_in_memory_exactly_as_sort_does(tmp_path):
             copies.append(str(target))
         shuffle.merge_files(copies, str(tmp_path / "sorted"), str(tmp_path))
         assert (tmp_path / "mem").read_bytes() == (tmp_path / "sorted").read_bytes()
+
+
+@pytest.mark.parametrize("combiner", [False, True])
+def test_a_map_task_starts_as_many_processes_for_1_as_for_50_reducers(tmp_path, monkeypatch,
+                                                                      combiner):
+    """Processes per map task do not grow with the number of reducers."""
+    import subprocess as real_subprocess
+    started = []
+    popen = real_subprocess.Popen
+
+    def counting_popen(argv, *args, **kwargs):
+        started.append(argv)
+        return popen(argv, *args, **kwargs)
+
+    monkeypatch.setattr(real_subprocess, "Popen", counting_popen)
+    (tmp_path / "in.txt").write_bytes(b"the cat sat on the mat\n" * 2000)
+    reducer = f"{sys.executable} -S {os.path.join(SCRIPTS, 'reducer.py')}" if combiner else ""
+    counts = {}
+    for reducers in (1, 50):
+        started.clear()
+        job = tmp_path / f"job{reducers}"
+        conf = JobConf(combiner=reducer)
+        assert maptask.map_task(layout=JobLayout(str(job)), conf=conf,
+                                inputs=[str(tmp_path / "in.txt")], mappers=1, reducers=reducers,
+                                index=0, attempt="m0", output=str(tmp_path / "out")) == 0
+        counts[reducers] = len(started)
+    assert counts[1] == counts[50] == (5 if combiner else 2)
