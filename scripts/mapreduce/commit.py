@@ -187,6 +187,15 @@ def commit_job(
     return True
 
 
+def volume_is_full(where: str, margin: int = 1 << 20) -> bool:
+    """Less than `margin` bytes left for us on the volume holding `where`."""
+    try:
+        stat = os.statvfs(where)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < margin
+
+
 def no_space_error(error: OSError, where: str) -> JobError:
     """ENOSPC as one line that names the volume and how much room is left."""
     try:

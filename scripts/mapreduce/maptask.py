@@ -21,8 +21,10 @@ from mapreduce.commit import (
     commit_dir,
     finish_task,
     merge_counters,
+    no_space_error,
     read_json,
     unique_suffix,
+    volume_is_full,
     write_json_atomic,
 )
 from mapreduce.layout import JobLayout, part_name, task_name
@@ -167,8 +169,12 @@ def sort_command(*extra: str) -> list[str]:
     return ["/bin/sh", KVSORT, *extra]
 
 
-def check_sort(proc: subprocess.Popen, label: str) -> None:
+def check_sort(proc: subprocess.Popen, label: str, where: str) -> None:
+    """A failed sort; on a full volume (sort's own message says only "write failed"), the
+    failure says so, and is not retried."""
     if proc.wait():
+        if volume_is_full(where):
+            raise no_space_error(OSError(28, "No space left on device", where), where)
         raise JobError(f"{label}: sort failed with exit code {proc.returncode}")
 
 
@@ -338,7 +344,7 @@ class MapAttempt:
         finally:
             pipe(sorter.stdin).close()
         self.end_mapper(proc, reader, feeder, errors)
-        check_sort(sorter, self.label)
+        check_sort(sorter, self.label, self.scratch)
         return partitioned
 
     def map_sort(self) -> list:
@@ -393,7 +399,7 @@ class MapAttempt:
             merge_counters(
                 self.counters, finish(combiner, combiner_reader, "combiner", self.progress)
             )
-            check_sort(second, self.label)
+            check_sort(second, self.label, self.scratch)
         combined, counts, sizes = done[0]
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
         add_counter(self.counters, FRAMEWORK, "COMBINE_OUTPUT_RECORDS", combined)
@@ -464,6 +470,9 @@ def run_one_map(
                 )
                 report = task.run()
         except (TaskFailed, JobError, OSError) as error:
+            shutil.rmtree(layout.scratch(attempt), ignore_errors=True)  # first: it frees room
+            if isinstance(error, OSError) and error.errno == 28:
+                error = no_space_error(error, layout.job_dir)
             failure = (
                 error
                 if isinstance(error, TaskFailed)
@@ -471,20 +480,15 @@ def run_one_map(
                     getattr(error, "exit_code", ExitCode.FAILED), [], "map task", str(error)
                 )
             )
+            sys.stderr.write(f"{label}: {failure}\n")
             record_failure(
                 layout=layout,
                 kind="m",
                 index=index,
                 attempt=attempt,
                 failure=failure,
-                final=failure.exit_code == conf.bad_input_exit_code,
+                final=failure.exit_code in (conf.bad_input_exit_code, ExitCode.NO_SPACE),
             )
-            shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
-            sys.stderr.write(f"{label}: {failure}\n")
-            if isinstance(error, OSError) and error.errno == 28:
-                from mapreduce.commit import no_space_error
-
-                raise no_space_error(error, layout.job_dir) from None
             return failure.exit_code or ExitCode.FAILED
         write_json_atomic(os.path.join(task.scratch, "_task.json"), report)
         commit_dir(task.scratch, final)

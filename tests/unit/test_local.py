@@ -115,3 +115,25 @@ def test_a_file_that_shrinks_during_the_job_fails_it(tmp_path):
     assert result.returncode != 0
     assert "changed" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_full_work_volume_is_one_line_and_no_retries(words, tmp_path):
+    """ENOSPC on the volume of the intermediate data (a 512 KB tmpfs): a message that says
+    so and names the volume, exit 75, no pointless retries, scratch removed."""
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(small)],
+                             capture_output=True, text=True)
+    assert mounted.returncode == 0, f"make test runs as root here: {mounted.stderr}"
+    try:
+        big = tmp_path / "big.txt"
+        big.write_bytes(b"".join(b"w%07d x\n" % i for i in range(200_000)))
+        result = run("-m", 1, "--work-dir", small, "--mapper", "cat", "-o", tmp_path / "out",
+                     big, timeout=120)
+        assert result.returncode == 75, result.stderr
+        assert "no space left on the volume holding" in result.stderr
+        assert result.stderr.count("attempt") <= 3  # one attempt, not four
+        assert os.listdir(small) == []
+        assert not (tmp_path / "out").exists()
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
