@@ -119,3 +119,11 @@ def test_network_policy_denies_all_traffic_of_the_pods_running_user_code():
     other = template("--set", "networkPolicy.enabled=true", release="other")
     (job,) = jobs(other, "map")
     assert not selected(job["spec"]["template"]["metadata"]["labels"]), "another release's pods"
+
+
+@pytest.mark.parametrize("extra,expected", [([], 7), (["--set", "reduce.parallelism=3"], 3),
+                                            (["--set", "reduce.parallelism=50"], 7)])
+def test_reduce_parallelism_caps_the_reduce_pods(extra, expected):
+    """Waiting reducers must not fill a small cluster before the maps have run."""
+    (job,) = jobs(template("--set", "reducers=7", *extra), "reduce")
+    assert job["spec"]["parallelism"] == expected and job["spec"]["completions"] == 7
