@@ -54,8 +54,8 @@ BLOCK = 1 << 20
 # --------------------------------------------------------------------------- the plan
 
 
-def job_id_for(plan_path: str) -> str:
-    """A Hadoop-shaped job id, fixed with the plan: job_<ms since epoch>_0001."""
+def new_job_id() -> str:
+    """A Hadoop-shaped job id, fixed with the plan: job_<ms since epoch>_<4 random digits>."""
     return f"job_{int(time.time() * 1000)}_{int(unique_suffix()[:4], 16) % 10000:04d}"
 
 
@@ -66,7 +66,7 @@ def load_or_create_plan(
     made for other inputs is an error, not a result."""
     if not os.path.exists(layout.plan):
         plan = splits.make_plan(inputs, mappers, conf, packed)
-        plan["job_id"] = job_id_for(layout.plan)
+        plan["job_id"] = new_job_id()
         os.makedirs(layout.job_dir, exist_ok=True)
         temp = f"{layout.plan}.new-{unique_suffix()}"
         write_json_atomic(temp, plan)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 from mapreduce import keys
 from mapreduce.commit import (
@@ -120,7 +121,6 @@ def reduce_task(
                 layout=layout, kind="r", index=index, attempt=attempt, failure=failure, final=False
             )
             shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
-            import sys
 
             sys.stderr.write(f"{label}: {failure}\n")
             return failure.exit_code or ExitCode.FAILED

@@ -157,21 +157,14 @@ def copy_range(source: str, offset: int, length: int, target: str) -> None:
             done += n
 
 
-def fetch_partition(
-    *, layout: JobLayout, maps: int, partition: int, scratch: str
-) -> tuple[list[str], int]:
-    """Copy partition `partition` of every map output into `scratch`; (files, records)."""
-    files, records = [], 0
-    for m in range(maps):
-        report = read_json(layout.task_file("m", m))
-        offset, length, count = report["index"][partition]
-        if not length:
-            continue
+def fetch_partition(*, layout: JobLayout, ranges: list, scratch: str) -> list[str]:
+    """Copy each map output's byte range of a partition into `scratch`; the copies."""
+    files = []
+    for m, offset, length, _ in ranges:
         target = os.path.join(scratch, f"m-{m:05d}")
         copy_range(layout.map_data(m), offset, length, target)
         files.append(target)
-        records += count
-    return files, records
+    return files
 
 
 def merge_files(files: list[str], output: str, scratch: str) -> None:
@@ -225,29 +218,24 @@ def merge_in_memory(*, layout: JobLayout, ranges: list, output: str) -> None:
 def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str) -> int:
     """Partition `partition`, merged, into `output`; returns its record count."""
     ranges = partition_ranges(layout=layout, maps=maps, partition=partition)
+    temp = f"{output}.tmp-{unique_suffix()}"
     if sum(length for _, _, length, _ in ranges) <= SMALL_MERGE_BYTES:
-        temp = f"{output}.tmp-{unique_suffix()}"
         merge_in_memory(layout=layout, ranges=ranges, output=temp)
-        os.replace(temp, output)
-        return sum(count for _, _, _, count in ranges)
-    scratch = tempfile.mkdtemp(
-        prefix=f"shuffle-r{partition}-", dir=os.environ.get("TMPDIR") or os.path.dirname(output)
-    )
-    try:
-        files, records = fetch_partition(
-            layout=layout, maps=maps, partition=partition, scratch=scratch
+    else:
+        scratch = tempfile.mkdtemp(
+            prefix=f"shuffle-r{partition}-",
+            dir=os.environ.get("TMPDIR") or os.path.dirname(output),
         )
-        temp = f"{output}.tmp-{unique_suffix()}"
-        if not files:
-            open(temp, "wb").close()
-        elif len(files) == 1:
-            shutil.move(files[0], temp)
-        else:
-            merge_files(files, temp, scratch)
-        os.replace(temp, output)
-        return records
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            files = fetch_partition(layout=layout, ranges=ranges, scratch=scratch)
+            if len(files) == 1:
+                shutil.move(files[0], temp)
+            else:
+                merge_files(files, temp, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    os.replace(temp, output)
+    return sum(count for _, _, _, count in ranges)
 
 
 def shuffle(
