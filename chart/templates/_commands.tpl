@@ -59,6 +59,13 @@ in this run: the job directory and the task's index. */}}
 {{- toJson (list "--job-dir" (include "mapreduce.jobDir" .) "--index" (dict "var" "JOB_COMPLETION_INDEX")) }}
 {{- end }}
 
+{{/* Usage: include "mapreduce.noSpaceExitCode" . -- the engine's own exit code for a full
+disk or volume (ExitCode.NO_SPACE in scripts/mapreduce/settings.py): retries cannot help, so the
+index fails at once. Not a value: the engine has no option for it. */}}
+{{- define "mapreduce.noSpaceExitCode" -}}
+75
+{{- end }}
+
 {{/* Usage: include "mapreduce.exitCodeArgs" . | fromJsonArray -- the exit codes the Jobs'
 podFailurePolicy relies on, for the engine's map and reduce tasks. */}}
 {{- define "mapreduce.exitCodeArgs" -}}

@@ -12,6 +12,12 @@ that cannot work. Included once per render (by the map Job). */}}
 {{- if eq (int .Values.badInputExitCode) (int .Values.mapStageFailedExitCode) }}
 {{- fail (printf "badInputExitCode and mapStageFailedExitCode are both %d: the Jobs could not tell bad input from a failed map stage; make them differ" (int .Values.badInputExitCode)) }}
 {{- end }}
+{{- $noSpace := int (include "mapreduce.noSpaceExitCode" .) }}
+{{- range $field := list "badInputExitCode" "mapStageFailedExitCode" }}
+{{- if eq (int (get $.Values $field)) $noSpace }}
+{{- fail (printf "%s: %d is the engine's own exit code for a full volume; choose another" $field $noSpace) }}
+{{- end }}
+{{- end }}
 {{- $owned := dict "mapreduce.job.maps" "mappers" "mapred.map.tasks" "mappers" "mapreduce.job.reduces" "reducers" "mapred.reduce.tasks" "reducers" "mapred.input.format.class" "inputFormat" "mapred.output.format.class" "outputFormat" "mapred.partitioner.class" "partitioner" "mapreduce.output.fileoutputformat.compress" "outputCompression" "mapred.output.compress" "outputCompression" "mapreduce.output.fileoutputformat.compress.codec" "outputCompression" "mapred.output.compression.codec" "outputCompression" "mapreduce.map.maxattempts" "map.backoffLimitPerIndex" "mapred.map.max.attempts" "map.backoffLimitPerIndex" "mapreduce.reduce.maxattempts" "reduce.backoffLimitPerIndex" "mapred.reduce.max.attempts" "reduce.backoffLimitPerIndex" }}
 {{- range $name, $_ := .Values.jobConf }}
 {{- with get $owned $name }}

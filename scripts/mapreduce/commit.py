@@ -196,15 +196,31 @@ def volume_is_full(where: str, margin: int = 1 << 20) -> bool:
     return stat.f_bavail * stat.f_frsize < margin
 
 
-def no_space_error(error: OSError, where: str) -> JobError:
-    """ENOSPC as one line that names the volume and how much room is left."""
+def tree_size(path: str) -> int:
+    """Bytes in the files under `path`."""
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def no_space_error(error: OSError, where: str, *, needed: str = "") -> JobError:
+    """ENOSPC as one line that names the volume, how much room it has and, when the step
+    knows it, how much it needed."""
     try:
         stat = os.statvfs(where)
-        free = stat.f_bavail * stat.f_frsize
+        room = (
+            f"{stat.f_bavail * stat.f_frsize / 1e6:.1f} MB free of "
+            f"{stat.f_blocks * stat.f_frsize / 1e6:.1f} MB"
+        )
     except OSError:
-        free = -1
+        room = "its size unknown"
     return JobError(
-        f"no space left on the volume holding {where} ({free / 1e6:.1f} MB free): "
-        f"{error.filename or ''}",
+        f"no space left on the volume holding {where} ({room}"
+        f"{'; ' + needed if needed else ''})" + (f": {error.filename}" if error.filename else ""),
         ExitCode.NO_SPACE,
     )

@@ -7,6 +7,7 @@ combiner and a second sort when there is a combiner)."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import shutil
@@ -36,6 +37,7 @@ from mapreduce.tasks import (
     StderrReader,
     TaskFailed,
     finish,
+    kill_group,
     pipe,
     prepare_workdir,
     start_command,
@@ -169,12 +171,20 @@ def sort_command(*extra: str) -> list[str]:
     return ["/bin/sh", KVSORT, *extra]
 
 
+def close_quietly(stream: IO[bytes]) -> None:
+    """Close a pipe whose reader may be gone (what it did is checked by its exit status)."""
+    try:
+        stream.close()
+    except BrokenPipeError:
+        pass
+
+
 def check_sort(proc: subprocess.Popen, label: str, where: str) -> None:
     """A failed sort; on a full volume (sort's own message says only "write failed"), the
     failure says so, and is not retried."""
     if proc.wait():
         if volume_is_full(where):
-            raise no_space_error(OSError(28, "No space left on device", where), where)
+            raise OSError(errno.ENOSPC, "No space left on device (sort)", where)
         raise JobError(f"{label}: sort failed with exit code {proc.returncode}")
 
 
@@ -200,6 +210,7 @@ class MapAttempt:
         self.label = f"{self.name} {attempt}"
         self.scratch = os.path.join(layout.scratch(attempt), self.name)
         self.counters: dict = {}
+        self.output_sizes: list[list[int]] = []  # bytes per partition, of each sort's input
         self.progress = Progress(conf.task_timeout_seconds)
         self.workdir = prepare_workdir(
             workdir=os.path.join(layout.scratch(attempt), "work"), conf=conf
@@ -240,6 +251,15 @@ class MapAttempt:
             "index": index,
             "shape": keys.RecordShape.of(self.conf).strip_fields,
         }
+
+    def needed(self) -> str:
+        """What this attempt needed of the volume when it ran out: its sorts' input so far;
+        a sort that spills needs up to twice its input."""
+        written = sum(sum(sizes) for sizes in self.output_sizes)
+        return (
+            f"this map attempt had given its sort {written / 1e6:.1f} MB, "
+            "and a sort needs room for up to twice its input"
+        )
 
     def start_mapper(
         self, stdout: Any
@@ -330,6 +350,7 @@ class MapAttempt:
     ) -> tuple[int, list[int], list[int]]:
         counts = [0] * self.reducers
         sizes = [0] * self.reducers
+        self.output_sizes.append(sizes)
         writer = keys.make_record_writer(
             self.conf, self.reducers, sink.write, counts, sizes, split_sep, key_fields
         )
@@ -341,8 +362,12 @@ class MapAttempt:
         proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
         try:
             partitioned = self.partition_into(pipe(proc.stdout), pipe(sorter.stdin))
+        except BrokenPipeError:
+            kill_group(proc)  # the sort stopped reading: its exit status says why
+            check_sort(sorter, self.label, self.scratch)
+            raise
         finally:
-            pipe(sorter.stdin).close()
+            close_quietly(pipe(sorter.stdin))
         self.end_mapper(proc, reader, feeder, errors)
         check_sort(sorter, self.label, self.scratch)
         return partitioned
@@ -380,21 +405,28 @@ class MapAttempt:
         with open(data, "wb") as out:
             second = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
             done: list = []
-            recombine = threading.Thread(
-                target=lambda: done.append(
-                    self.partition_into(
-                        pipe(combiner.stdout),
-                        pipe(second.stdin),
-                        split_sep=self.conf.reduce_output_separator,
-                        key_fields=self.conf.reduce_output_key_fields,
+
+            def recombine_body() -> None:
+                try:
+                    done.append(
+                        self.partition_into(
+                            pipe(combiner.stdout),
+                            pipe(second.stdin),
+                            split_sep=self.conf.reduce_output_separator,
+                            key_fields=self.conf.reduce_output_key_fields,
+                        )
                     )
-                ),
-                daemon=True,
-            )
+                except BrokenPipeError:
+                    kill_group(combiner)  # the second sort stopped reading: unwind the pipes
+
+            recombine = threading.Thread(target=recombine_body, daemon=True)
             recombine.start()
             records, _, _ = self.map_into(first)
             recombine.join()
-            pipe(second.stdin).close()
+            close_quietly(pipe(second.stdin))
+            if not done:
+                check_sort(second, self.label, self.scratch)
+                raise JobError(f"{self.label}: the sort of the combiner's output stopped")
             cut.wait()
             merge_counters(
                 self.counters, finish(combiner, combiner_reader, "combiner", self.progress)
@@ -458,6 +490,7 @@ def run_one_map(
     final = layout.task_dir("m", index)
     if not os.path.exists(layout.task_file("m", index)):
         label = f"{task_name('m', index)} {attempt}"
+        task: MapAttempt | None = None
         try:
             with Heartbeat(layout.running_file("m", index, attempt)):
                 task = MapAttempt(
@@ -470,16 +503,14 @@ def run_one_map(
                 )
                 report = task.run()
         except (TaskFailed, JobError, OSError) as error:
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:  # room as it was
+                error = no_space_error(error, layout.job_dir, needed=task.needed() if task else "")
             shutil.rmtree(layout.scratch(attempt), ignore_errors=True)  # first: it frees room
-            if isinstance(error, OSError) and error.errno == 28:
-                error = no_space_error(error, layout.job_dir)
-            failure = (
-                error
-                if isinstance(error, TaskFailed)
-                else TaskFailed(
-                    getattr(error, "exit_code", ExitCode.FAILED), [], "map task", str(error)
-                )
-            )
+            if isinstance(error, TaskFailed):
+                failure, code = error, conf.task_exit_code(error.exit_code)
+            else:
+                code = getattr(error, "exit_code", ExitCode.FAILED)
+                failure = TaskFailed(code, [], "map task", str(error))
             sys.stderr.write(f"{label}: {failure}\n")
             record_failure(
                 layout=layout,
@@ -487,9 +518,9 @@ def run_one_map(
                 index=index,
                 attempt=attempt,
                 failure=failure,
-                final=failure.exit_code in (conf.bad_input_exit_code, ExitCode.NO_SPACE),
+                final=code in (conf.bad_input_exit_code, ExitCode.NO_SPACE),
             )
-            return failure.exit_code or ExitCode.FAILED
+            return code or ExitCode.FAILED
         write_json_atomic(os.path.join(task.scratch, "_task.json"), report)
         commit_dir(task.scratch, final)
         shutil.rmtree(layout.scratch(attempt), ignore_errors=True)

@@ -5,6 +5,7 @@ the reducer, as Hadoop does."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -15,7 +16,9 @@ from mapreduce.commit import (
     add_counter,
     commit_dir,
     finish_task,
+    no_space_error,
     read_json,
+    tree_size,
     write_json_atomic,
 )
 from mapreduce.layout import JobLayout, failure_note, part_name, success_file, task_name
@@ -121,9 +124,17 @@ def reduce_task(
                 layout=layout, kind="r", index=index, attempt=attempt, failure=failure, final=False
             )
             shutil.rmtree(layout.scratch(attempt), ignore_errors=True)
-
             sys.stderr.write(f"{label}: {failure}\n")
-            return failure.exit_code or ExitCode.FAILED
+            return conf.task_exit_code(failure.exit_code) or ExitCode.FAILED
+        except (JobError, OSError) as error:
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:  # room as it was
+                error = no_space_error(
+                    error,
+                    layout.job_dir,
+                    needed=f"reduce task {index} had written {tree_size(scratch) / 1e6:.1f} MB",
+                )
+            shutil.rmtree(layout.scratch(attempt), ignore_errors=True)  # first: it frees room
+            raise error from None
         if code:
             return code
         commit_dir(scratch, final)

@@ -280,6 +280,18 @@ class JobConf:
     def get(self, name: str, default: str = "") -> str:
         return self.properties.get(name, default)
 
+    def task_exit_code(self, command_exit_code: int) -> int:
+        """A user command's exit code as its task's. The codes by which the engine itself says
+        "no space left" and "map stage failed" make a runner or a Job give up at once, so a
+        command that happens to exit with one is a plain failure (its code stays in the
+        message); the job's bad-input code passes through, as it must."""
+        if command_exit_code != self.bad_input_exit_code and command_exit_code in (
+            ExitCode.NO_SPACE,
+            self.map_stage_failed_exit_code,
+        ):
+            return ExitCode.FAILED
+        return command_exit_code
+
     def command(self, role: str) -> str:
         """The command line a task runs as its mapper, combiner or reducer ("" for no
         combiner). As in Hadoop, `-reducer aggregate` brings the aggregate combiner along."""

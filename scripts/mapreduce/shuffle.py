@@ -5,6 +5,7 @@ file (never one argv entry per map task)."""
 
 from __future__ import annotations
 
+import errno
 import heapq
 import os
 import shutil
@@ -14,9 +15,9 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 
-from mapreduce.commit import read_json, unique_suffix
+from mapreduce.commit import no_space_error, read_json, unique_suffix
 from mapreduce.layout import JobLayout, failure_note
-from mapreduce.maptask import sort_command
+from mapreduce.maptask import check_sort, sort_command
 from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, STALE_SECONDS, ExitCode, JobError
 
 TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
@@ -85,7 +86,10 @@ def check_job_failures(layout: JobLayout) -> None:
 
 def describe_failure(index: int, record: dict) -> str:
     tail = "\n".join("    " + line for line in record.get("stderr_tail", [])[-10:])
-    why = "bad input" if record.get("final") else f"{record['attempts']} failed attempts"
+    if not record.get("final"):
+        why = f"{record['attempts']} failed attempts"
+    else:  # a final failure: one that retries cannot mend
+        why = "no space left" if record.get("exit_code") == ExitCode.NO_SPACE else "bad input"
     return (
         f"map task {index} failed for good ({why}; last exit code "
         f"{record.get('exit_code')}, attempt {record.get('attempt')}"
@@ -174,12 +178,12 @@ def merge_files(files: list[str], output: str, scratch: str) -> None:
         for path in files:
             f.write(os.fsencode(path) + b"\0")
     with open(output, "wb") as out:
-        subprocess.run(
+        merge = subprocess.Popen(
             sort_command("-m", f"--batch-size={MERGE_FAN_IN}", f"--files0-from={list_file}"),
             stdout=out,
-            check=True,
             env=dict(os.environ, TMPDIR=scratch),
         )
+        check_sort(merge, "merge", os.path.dirname(output))
 
 
 def partition_ranges(
@@ -218,6 +222,22 @@ def merge_in_memory(*, layout: JobLayout, ranges: list, output: str) -> None:
 def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str) -> int:
     """Partition `partition`, merged, into `output`; returns its record count."""
     ranges = partition_ranges(layout=layout, maps=maps, partition=partition)
+    try:
+        _merge_ranges(layout=layout, ranges=ranges, partition=partition, output=output)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        size = sum(length for _, _, length, _ in ranges)
+        raise no_space_error(
+            error,
+            os.path.dirname(output),
+            needed=f"partition {partition} holds {size / 1e6:.1f} MB of map output, and "
+            "merging it needs room for up to twice that",
+        ) from None
+    return sum(count for _, _, _, count in ranges)
+
+
+def _merge_ranges(*, layout: JobLayout, ranges: list, partition: int, output: str) -> None:
     temp = f"{output}.tmp-{unique_suffix()}"
     if sum(length for _, _, length, _ in ranges) <= SMALL_MERGE_BYTES:
         merge_in_memory(layout=layout, ranges=ranges, output=temp)
@@ -235,7 +255,6 @@ def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     os.replace(temp, output)
-    return sum(count for _, _, _, count in ranges)
 
 
 def shuffle(

@@ -18,6 +18,7 @@ from conftest import (
     scenario_values,
     template,
 )
+from mapreduce.settings import ExitCode
 
 IDS = [p.name for p in SCENARIOS]
 
@@ -45,8 +46,10 @@ def test_map_job(path):
     assert spec["podReplacementPolicy"] == "Failed"
     assert spec["ttlSecondsAfterFinished"] == values["ttlSecondsAfterFinished"]
     rules = spec["podFailurePolicy"]["rules"]
+    # bad input and a full volume (the engine's own code) fail the index at once: no retries
     assert {"action": "FailIndex", "onExitCodes": {"containerName": "map", "operator": "In",
-                                                   "values": [values["badInputExitCode"]]}} in rules
+                                                   "values": sorted({values["badInputExitCode"],
+                                                                     ExitCode.NO_SPACE})}} in rules
     assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]} in rules
     pod = spec["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
@@ -151,7 +154,7 @@ def test_reduce_hook(path):
     # a failed map stage is deferred to the reduce container (Helm prints only main containers'
     # logs), which exits mapStageFailedExitCode: that index fails at once, as on bad input
     assert "--defer-failure" in s and option(r, "--input") == option(s, "--output")
-    codes = [values["mapStageFailedExitCode"], values["badInputExitCode"]]
+    codes = [values["mapStageFailedExitCode"], values["badInputExitCode"], ExitCode.NO_SPACE]
     assert option(r, "--map-stage-failed-exit-code") == str(codes[0])
     assert option(r, "--bad-input-exit-code") == str(codes[1])
     rules = spec["podFailurePolicy"]["rules"]

@@ -58,6 +58,8 @@ BAD_TEMPLATE = [
     (["--set", "extraEnv.TMPDIR=/var/tmp"], "extraEnv.TMPDIR"),
     (["--set", "badInputExitCode=66"], "badInputExitCode and mapStageFailedExitCode"),
     (["--set", "mapStageFailedExitCode=65"], "badInputExitCode and mapStageFailedExitCode"),
+    (["--set", "badInputExitCode=75"], "badInputExitCode: 75 is the engine's own exit code"),
+    (["--set", "mapStageFailedExitCode=75"], "mapStageFailedExitCode: 75 is the engine's own"),
     (["--set", "input.paths={/etc/passwd}"], "input.paths"),
     (["--set", "input.paths={/data/../etc}"],
      "input.paths: \"/data/../etc\" is not on the shared volume (it resolves to /etc"),

@@ -200,6 +200,25 @@ def test_failed_map_stage_makes_the_shuffle_fail_fast(cluster, namespace, releas
     assert "timed out" not in text
 
 
+def test_a_hung_mapper_times_out_and_the_job_fails_fast(cluster, namespace, release):
+    """mapreduce.task.timeout in the pods: a mapper that stops making progress is killed after
+    the timeout, each attempt fails, and the install fails naming the timeout, long before the
+    shuffle's own hour-long timeout."""
+    hung = "sh -c 'if [ \"$mapreduce_task_partition\" = 1 ]; then sleep 3600; fi; " \
+           "python3 /opt/mapreduce/mapper.py'"
+    started = time.monotonic()
+    result = cluster.install(namespace, release, "--set", "mappers=2",
+                             "--set", f"mapperCommand={hung}",
+                             "--set", "jobConf.mapreduce\\.task\\.timeout=4000",
+                             "--set", "map.backoffLimitPerIndex=1",
+                             "--set", "shuffle.timeoutSeconds=3600", check=False)
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "map task 1 failed for good (2 failed attempts" in text, text[-3000:]
+    assert "made no progress for 4s (mapreduce.task.timeout): killed" in text, text[-3000:]
+    assert time.monotonic() - started < 900
+
+
 def test_nfs_branch_is_accepted_by_the_apiserver(cluster, namespace):
     rendered = cluster.helm("template", "nfsrel", str(CHART), "--namespace", namespace,
                             "--set", "storage.nfs.server=nfs.example.internal",

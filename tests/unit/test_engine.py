@@ -1,5 +1,6 @@
 """The engine's steps: split plans and the line rule, commit, map tasks with one sorted data
 file and its index, the shuffle's waiting and merging, the reduce step, the input pre-stage."""
+import errno
 import gzip
 import json
 import os
@@ -194,6 +195,25 @@ def test_bad_input_exit_code_is_final_at_once(tmp_path):
     with pytest.raises(JobError, match="map task 1 failed for good \\(bad input"):
         shuffle.wait_for_maps(layout=JobLayout(str(tmp_path / "job")), max_attempts=4,
                               timeout=30, poll=0.01)
+
+
+def test_a_mapper_exiting_75_is_retried_but_a_full_volume_is_final(tmp_path, monkeypatch):
+    """75 is the engine's own "no space left": a mapper that exits 75 is an ordinary failure
+    (exit 1 for the pod, retried); a full volume fails the task for good at once."""
+    (tmp_path / "in.txt").write_bytes(b"x\n" * 100)
+    assert run_map(tmp_path, 0, "m0-a", mapper=shell("cat >/dev/null; exit 75")) == 1
+    layout = JobLayout(str(tmp_path / "job"))
+    pending, failed = shuffle.map_stage_status(layout, range(1), max_attempts=2)
+    assert pending == [0] and not failed  # not final: another attempt may run
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "somewhere")
+
+    monkeypatch.setattr(maptask.MapAttempt, "map_sort", full)
+    assert run_map(tmp_path, 0, "m0-b") == ExitCode.NO_SPACE
+    with pytest.raises(JobError, match=r"map task 0 failed for good \(no space left; last exit "
+                                       r"code 75.*no space left on the volume holding"):
+        shuffle.wait_for_maps(layout=layout, max_attempts=4, timeout=30, poll=0.01)
 
 
 def test_truncated_gzip_fails_the_task_and_never_commits(tmp_path):

@@ -1,6 +1,7 @@
 """run-local's guarantees on unlucky inputs and timing: nothing clobbered, nothing short,
 nothing left behind."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -117,23 +118,53 @@ def test_a_file_that_shrinks_during_the_job_fails_it(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_full_work_volume_is_one_line_and_no_retries(words, tmp_path):
-    """ENOSPC on the volume of the intermediate data (a 512 KB tmpfs): a message that says
-    so and names the volume, exit 75, no pointless retries, scratch removed."""
+@pytest.fixture
+def small_volume(tmp_path):
+    """A 512 KB tmpfs: a volume that fills."""
     small = tmp_path / "small"
     small.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(small)],
                              capture_output=True, text=True)
     assert mounted.returncode == 0, f"make test runs as root here: {mounted.stderr}"
-    try:
-        big = tmp_path / "big.txt"
-        big.write_bytes(b"".join(b"w%07d x\n" % i for i in range(200_000)))
-        result = run("-m", 1, "--work-dir", small, "--mapper", "cat", "-o", tmp_path / "out",
-                     big, timeout=120)
-        assert result.returncode == 75, result.stderr
-        assert "no space left on the volume holding" in result.stderr
-        assert result.stderr.count("attempt") <= 3  # one attempt, not four
-        assert os.listdir(small) == []
-        assert not (tmp_path / "out").exists()
-    finally:
-        subprocess.run(["umount", str(small)], check=True)
+    yield small
+    subprocess.run(["umount", str(small)], check=True)
+
+
+def test_a_full_work_volume_is_one_line_and_no_retries(small_volume, tmp_path):
+    """ENOSPC on the volume of the intermediate data: a message that says so, names the
+    volume, its room and what the task needed, exit 75, no pointless retries, scratch
+    removed."""
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"".join(b"w%07d x\n" % i for i in range(200_000)))
+    result = run("-m", 1, "--work-dir", small_volume, "--mapper", "cat", "-o", tmp_path / "out",
+                 big, timeout=120)
+    assert result.returncode == 75, result.stderr
+    assert "no space left on the volume holding" in result.stderr
+    assert "MB free of 0.5 MB" in result.stderr
+    given = re.search(r"had given its sort ([0-9.]+) MB", result.stderr)
+    assert given and float(given.group(1)) > 0.3, result.stderr
+    assert result.stderr.count("attempt") <= 3  # one attempt, not four
+    assert os.listdir(small_volume) == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_reducer_that_fills_the_volume_fails_at_once(words, small_volume, tmp_path):
+    reducer = shell("cat >/dev/null; head -c 2000000 /dev/zero | tr \"\\0\" x")
+    result = run("-r", 1, "--work-dir", small_volume, "--reducer", reducer,
+                 "-o", tmp_path / "out", words, timeout=120)
+    assert result.returncode == 75, result.stderr
+    assert "no space left on the volume holding" in result.stderr
+    assert "no space left" in result.stderr.splitlines()[-1] or "exit code 75" in result.stderr
+    assert os.listdir(small_volume) == []
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("code", [75, 66])
+def test_a_command_exiting_with_an_engine_code_is_an_ordinary_failure(words, tmp_path, code):
+    """75 and 66 are the engine's "no space" and "map stage failed": a mapper that exits with
+    one is retried like any failing mapper, not taken for the engine's verdict."""
+    result = run("--max-attempts", 2, "--mapper", shell(f"cat >/dev/null; exit {code}"),
+                 "-o", tmp_path / "out", words, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "2 attempts" in result.stderr
+    assert f"exited with code {code}" in result.stderr
