@@ -2,6 +2,12 @@
 """Job makespan on the local test cluster beside run-local on the same input, same run.
 
   python -m bench.cluster_makespan [--bytes 100000000] [--mappers 1,2,4,8] [--reducers 2]
+      [--parallelism P] [--reduce-parallelism Q] [--cpu-request 50m] [--name cluster]
+
+Many pods on the one-node test cluster: cap the pods running at once (--parallelism for map
+pods, --reduce-parallelism for reduce pods) under the node's pod limit and CPU, e.g.
+  --bytes 4000000 --mappers 1000 --reducers 100 --parallelism 40 --reduce-parallelism 20
+      --cpu-request 10m --name cluster-many
 
 Needs `make cluster images` first (the bench Makefile target does it). For each mapper count
 it installs the chart on a file placed on the shared volume, times `helm install` (the reduce
@@ -63,7 +69,7 @@ def place_input(shared: pathlib.Path, size: int, seed: int) -> pathlib.Path:
 
 
 def cluster_run(env: dict[str, str], shared: pathlib.Path, input_rel: str, mappers: int,
-                reducers: int, tag: str) -> dict[str, Any]:
+                reducers: int, tag: str, extra: list[str], cpu: str) -> dict[str, Any]:
     namespace, release = f"bench-{tag}", f"mk{tag}"
     run(["bash", str(ROOT / "ci" / "cluster" / "ns-restricted.sh"), namespace], env)
     started = time.time()
@@ -73,10 +79,10 @@ def cluster_run(env: dict[str, str], shared: pathlib.Path, input_rel: str, mappe
              "--set", f"mappers={mappers}", "--set", f"reducers={reducers}",
              "--set", "input.sample.enabled=false", "--set", f"input.paths[0]={input_rel}",
              # small CPU requests so that every map pod of the run fits on this node at once
-             "--set", "map.resources.requests.cpu=50m",
-             "--set", "reduce.resources.requests.cpu=50m",
-             "--set", "shuffle.resources.requests.cpu=50m",
-             "--set", "map.resources.limits.memory=1Gi"], env)
+             "--set", f"map.resources.requests.cpu={cpu}",
+             "--set", f"reduce.resources.requests.cpu={cpu}",
+             "--set", f"shuffle.resources.requests.cpu={cpu}",
+             "--set", "map.resources.limits.memory=1Gi", *extra], env)
         finished = time.time()
         # Run ids are the revision and a random suffix: revision 1's is the one output.
         (output,) = (shared / namespace / release / "output").glob("1-*")
@@ -112,12 +118,12 @@ def same_parts(a: pathlib.Path, b: pathlib.Path) -> bool:
         (pathlib.Path(a) / n).read_bytes() == (pathlib.Path(b) / n).read_bytes() for n in names)
 
 
-def write_results(rows: list[dict[str, Any]], size: int) -> None:
+def write_results(rows: list[dict[str, Any]], size: int, name: str, note: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cluster.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = [f"Cluster makespan, {size / 1e6:.0f} MB of generated text, reducers = "
              f"{rows[0]['reducers']}, local test cluster (1 node, 2 cores), "
-             f"`python -m bench.cluster_makespan`.", "",
+             f"`python -m bench.cluster_makespan{note}`.", "",
              "| mappers | cluster makespan s | start-up s | map s | reduce s | finish s | "
              "run-local s | cluster / run-local | same output |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -126,7 +132,7 @@ def write_results(rows: list[dict[str, Any]], size: int) -> None:
                      f"{r['map']:.1f} | {r['reduce']:.1f} | {r['finish']:.1f} | "
                      f"{r['local']:.1f} | {r['makespan'] / r['local']:.2f} | "
                      f"{'yes' if r['same'] else 'NO'} |")
-    (RESULTS / "cluster.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     try:
         plt = pyplot()
     except ImportError:
@@ -145,7 +151,7 @@ def write_results(rows: list[dict[str, Any]], size: int) -> None:
     ax.set_title(f"Makespan, {size / 1e6:.0f} MB, reducers={rows[0]['reducers']}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(RESULTS / "cluster.png", dpi=110)
+    fig.savefig(RESULTS / f"{name}.png", dpi=110)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +160,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mappers", default="1,2,4,8")
     parser.add_argument("--reducers", type=int, default=2)
+    parser.add_argument("--parallelism", type=int, help="map pods at once (default: all)")
+    parser.add_argument("--reduce-parallelism", type=int, help="reduce pods at once")
+    parser.add_argument("--cpu-request", default="50m", help="CPU request of every container")
+    parser.add_argument("--name", default="cluster", help="results file name in bench/results")
     args = parser.parse_args(argv)
+    extra, note = [], ""
+    if args.parallelism:
+        extra += ["--set", f"parallelism={args.parallelism}"]
+    if args.reduce_parallelism:
+        extra += ["--set", f"reduce.parallelism={args.reduce_parallelism}"]
+    if argv is None and len(sys.argv) > 1:
+        note = " " + " ".join(sys.argv[1:])
     env = cluster_env()
     shared = pathlib.Path(env["CLUSTER_SHARED_DIR"])
     text = place_input(shared, args.bytes, args.seed)
@@ -162,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     for mappers in (int(m) for m in args.mappers.split(",")):
         tag = f"m{mappers}-{os.getpid() % 10000}"
         cluster = cluster_run(env, shared, str(text.relative_to(shared)), mappers,
-                              args.reducers, tag)
+                              args.reducers, tag, extra, args.cpu_request)
         local_out = ROOT / "bench" / "work" / f"cluster-local-m{mappers}"
         local = local_run(text, mappers, args.reducers, local_out)
         row = {k: v for k, v in cluster.items() if k != "output"}
@@ -173,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['startup']:.1f}, map {row['map']:.1f}, reduce {row['reduce']:.1f}, "
               f"finish {row['finish']:.1f}), run-local {local:.1f}s, same output: "
               f"{row['same']}", flush=True)
-    write_results(rows, args.bytes)
+    write_results(rows, args.bytes, args.name, note)
     return 0 if all(r["same"] for r in rows) else 1
 
 

@@ -4,7 +4,8 @@ Job directory (JOB), shared by every task of one run:
   JOB/plan.json                      the split plan; the first task to write it fixes it
   JOB/_temporary/ATTEMPT/            scratch of one task attempt (attempt ids are unique)
   JOB/map/m-00003/data               committed map task 3: its output sorted by (partition, key)
-  JOB/map/m-00003/_task.json         ... its counters and the partition index of `data`
+  JOB/map/m-00003/index              ... where each partition lies in `data` (INDEX_ENTRY each)
+  JOB/map/m-00003/_task.json         ... its counters and the record shape
   JOB/map/_failed/m-00003/A.json     failed attempts of map task 3 (exit code, stderr tail)
   JOB/map/_failed/m-00003/A.running  the heartbeat of a running attempt
   JOB/_failed/A.json                 a failure of the whole job (inputs, plan, download)
@@ -18,10 +19,15 @@ atomic and fails when another attempt got there first.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 
 TASK_FILE = "_task.json"
 MAP_DATA = "data"
+MAP_INDEX = "index"
+# One partition of a map output: offset and length in `data`, and its record count. Fixed
+# width, so that a reduce task reads its own entry of each map's index and nothing else.
+INDEX_ENTRY = struct.Struct("<QQQ")
 SUCCESS = "_SUCCESS"
 
 
@@ -60,6 +66,9 @@ class JobLayout:
     def map_data(self, index: int) -> str:
         return os.path.join(self.task_dir("m", index), MAP_DATA)
 
+    def map_index(self, index: int) -> str:
+        return os.path.join(self.task_dir("m", index), MAP_INDEX)
+
     @property
     def job_failures(self) -> str:
         """Failures of the job as a whole (its inputs, its plan, a download): final."""
@@ -73,6 +82,25 @@ class JobLayout:
     def failed_dir(self, kind: str, index: int) -> str:
         stage = "map" if kind == "m" else "reduce"
         return os.path.join(self.job_dir, stage, "_failed", task_name(kind, index))
+
+
+def write_index(path: str, entries: list[tuple[int, int, int]]) -> None:
+    """A map output's index: (offset, length, records) of every partition, in order."""
+    with open(path, "wb") as f:
+        f.write(b"".join(INDEX_ENTRY.pack(*entry) for entry in entries))
+
+
+def read_index_entry(path: str, partition: int) -> tuple[int, int, int]:
+    """(offset, length, records) of one partition, read alone."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.pread(fd, INDEX_ENTRY.size, partition * INDEX_ENTRY.size)
+    finally:
+        os.close(fd)
+    if len(data) != INDEX_ENTRY.size:
+        raise ValueError(f"{path}: no entry for partition {partition}")
+    offset, length, records = INDEX_ENTRY.unpack(data)
+    return offset, length, records
 
 
 def success_file(output: str) -> str:

@@ -28,7 +28,7 @@ from mapreduce.commit import (
     volume_is_full,
     write_json_atomic,
 )
-from mapreduce.layout import JobLayout, part_name, task_name
+from mapreduce.layout import MAP_INDEX, JobLayout, part_name, task_name, write_index
 from mapreduce.settings import ExitCode, JobConf, JobError
 from mapreduce.tasks import (
     FRAMEWORK,
@@ -238,17 +238,15 @@ class MapAttempt:
         """Run the attempt into its scratch directory; returns the task report."""
         os.makedirs(self.scratch, exist_ok=True)
         if self.reducers == 0:
-            index = self.map_only()
-        elif self.conf.command("combiner"):
-            index = self.map_sort_combine()
+            self.map_only()
         else:
-            index = self.map_sort()
+            index = self.map_sort_combine() if self.conf.command("combiner") else self.map_sort()
+            write_index(os.path.join(self.scratch, MAP_INDEX), index)
         self.progress.stop()
         return {
             "task": self.name,
             "attempt": self.attempt,
             "counters": self.counters,
-            "index": index,
             "shape": keys.RecordShape.of(self.conf).strip_fields,
         }
 
@@ -324,7 +322,7 @@ class MapAttempt:
             )
         merge_counters(self.counters, finish(proc, reader, "mapper", self.progress))
 
-    def map_only(self) -> list:
+    def map_only(self) -> None:
         suffix = self.conf.output_suffix
         path = os.path.join(self.scratch, part_name(self.index, suffix))
         proc, reader, feeder, errors = self.start_mapper(subprocess.PIPE)
@@ -338,7 +336,6 @@ class MapAttempt:
             )
         self.end_mapper(proc, reader, feeder, errors)
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
-        return []
 
     def partition_into(
         self,
@@ -372,7 +369,7 @@ class MapAttempt:
         check_sort(sorter, self.label, self.scratch)
         return partitioned
 
-    def map_sort(self) -> list:
+    def map_sort(self) -> list[tuple[int, int, int]]:
         data = os.path.join(self.scratch, "data")
         with open(data, "wb") as out:
             sorter = subprocess.Popen(sort_command(), stdin=subprocess.PIPE, stdout=out)
@@ -380,7 +377,7 @@ class MapAttempt:
         add_counter(self.counters, FRAMEWORK, "MAP_OUTPUT_RECORDS", records)
         return index_of(counts, sizes)
 
-    def map_sort_combine(self) -> list:
+    def map_sort_combine(self) -> list[tuple[int, int, int]]:
         """mapper -> partition -> sort -> cut -> combiner -> partition -> sort -> data: the
         combiner runs once over the whole sorted stream; what it emits is placed by its own
         key (a combiner that changes keys still lands every record in the right partition)."""
@@ -438,11 +435,11 @@ class MapAttempt:
         return index_of(counts, sizes)
 
 
-def index_of(counts: list[int], sizes: list[int]) -> list:
-    """[offset, length, records] of each partition in the sorted data file."""
+def index_of(counts: list[int], sizes: list[int]) -> list[tuple[int, int, int]]:
+    """(offset, length, records) of each partition in the sorted data file."""
     index, offset = [], 0
     for count, size in zip(counts, sizes):
-        index.append([offset, size, count])
+        index.append((offset, size, count))
         offset += size
     return index
 

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 
-from mapreduce import keys
 from mapreduce.commit import (
     add_counter,
     commit_dir,
@@ -48,20 +47,18 @@ from mapreduce.tasks import (
 def run_reducer(
     *, conf: JobConf, merged: str, part: str, env: dict, workdir: str, label: str
 ) -> tuple[dict, int]:
-    """cut | reducer | output format -> part; (counters, output records)."""
+    """merged partition (the reducer's lines, from the shuffle) -> reducer -> output format
+    -> part; (counters, output records)."""
     progress = Progress(conf.task_timeout_seconds)
-    strip = keys.RecordShape.of(conf).strip_fields
     with open(merged, "rb") as source:
-        cut = subprocess.Popen(["cut", f"-f{strip}-"], stdin=source, stdout=subprocess.PIPE)
-    proc = start_command(
-        conf.command("reducer"),
-        env=env,
-        cwd=workdir,
-        stdin=pipe(cut.stdout),
-        stdout=subprocess.PIPE,
-        progress=progress,
-    )
-    pipe(cut.stdout).close()
+        proc = start_command(
+            conf.command("reducer"),
+            env=env,
+            cwd=workdir,
+            stdin=source,
+            stdout=subprocess.PIPE,
+            progress=progress,
+        )
     reader = StderrReader(proc.stderr, label, progress)
     with open_output(part, conf.compress_output) as out:
         records = each_batch(
@@ -73,8 +70,6 @@ def run_reducer(
         )
     counters = finish(proc, reader, "reducer", progress)
     progress.stop()
-    if cut.wait():
-        raise JobError(f"{label}: reading the merged partition failed")
     return counters, records
 
 

@@ -16,9 +16,10 @@ import time
 from collections.abc import Iterable, Iterator
 
 from mapreduce.commit import no_space_error, read_json, unique_suffix
-from mapreduce.layout import JobLayout, failure_note
+from mapreduce.layout import JobLayout, failure_note, read_index_entry
 from mapreduce.maptask import check_sort, sort_command
 from mapreduce.settings import MERGE_FAN_IN, POLL_SECONDS, STALE_SECONDS, ExitCode, JobError
+from mapreduce.tasks import pipe
 
 TYPE_CHECKING = False  # typing costs start-up time; the names are for the checkers only
 if TYPE_CHECKING:
@@ -171,8 +172,9 @@ def fetch_partition(*, layout: JobLayout, ranges: list, scratch: str) -> list[st
     return files
 
 
-def merge_files(files: list[str], output: str, scratch: str) -> None:
-    """GNU sort -m of sorted files into `output`, fan-in bounded, names read from a file."""
+def merge_files(files: list[str], output: str, scratch: str, strip: int) -> None:
+    """GNU sort -m of sorted files, fan-in bounded, names read from a file, then `cut` of the
+    fields that only the sort needed: `output` is what the reducer reads."""
     list_file = os.path.join(scratch, "inputs.list")
     with open(list_file, "wb") as f:
         for path in files:
@@ -180,22 +182,35 @@ def merge_files(files: list[str], output: str, scratch: str) -> None:
     with open(output, "wb") as out:
         merge = subprocess.Popen(
             sort_command("-m", f"--batch-size={MERGE_FAN_IN}", f"--files0-from={list_file}"),
-            stdout=out,
+            stdout=subprocess.PIPE,
             env=dict(os.environ, TMPDIR=scratch),
         )
+        cut = subprocess.Popen(["cut", f"-f{strip}-"], stdin=merge.stdout, stdout=out)
+        pipe(merge.stdout).close()
         check_sort(merge, "merge", os.path.dirname(output))
+        if cut.wait():
+            raise JobError(f"merge: cut failed with exit code {cut.returncode}")
 
 
 def partition_ranges(
     *, layout: JobLayout, maps: int, partition: int
 ) -> list[tuple[int, int, int, int]]:
-    """(map task, offset, length, records) of partition `partition` in each map output."""
+    """(map task, offset, length, records) of partition `partition` in each map output: one
+    fixed-size entry read from each map's index, whatever the number of partitions."""
     ranges = []
     for m in range(maps):
-        offset, length, count = read_json(layout.task_file("m", m))["index"][partition]
+        offset, length, count = read_index_entry(layout.map_index(m), partition)
         if length:
             ranges.append((m, offset, length, count))
     return ranges
+
+
+def drop_fields(line: bytes, fields: int) -> bytes:
+    """`line` without its first `fields` tab-separated fields (what `cut -f N-` keeps)."""
+    start = 0
+    for _ in range(fields):
+        start = line.index(b"\t", start) + 1
+    return line[start:]
 
 
 def sort_key_of(line: bytes) -> bytes:
@@ -203,9 +218,10 @@ def sort_key_of(line: bytes) -> bytes:
     return line[: line.find(b"\t", line.find(b"\t") + 1)]
 
 
-def merge_in_memory(*, layout: JobLayout, ranges: list, output: str) -> None:
+def merge_in_memory(*, layout: JobLayout, ranges: list, output: str, strip: int) -> None:
     """A small partition merged here: the same stable (partition, key) merge as GNU sort -m,
-    without a copy of each range or a sort process (most of a small reduce task's cost)."""
+    without a copy of each range or a sort process (most of a small reduce task's cost), and
+    without the fields only the sort needed."""
     runs = []
     for m, offset, length, _ in ranges:
         with open(layout.map_data(m), "rb") as f:
@@ -216,14 +232,16 @@ def merge_in_memory(*, layout: JobLayout, ranges: list, output: str) -> None:
         runs.append([line + b"\n" for line in data[:-1].split(b"\n")])  # records end in \n
     merged: Iterator[bytes] = heapq.merge(*runs, key=sort_key_of)
     with open(output, "wb") as out:
-        out.writelines(merged)
+        out.writelines(drop_fields(line, strip - 1) for line in merged)
 
 
 def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str) -> int:
     """Partition `partition`, merged, into `output`; returns its record count."""
     ranges = partition_ranges(layout=layout, maps=maps, partition=partition)
+    # The map outputs say which fields only the sort needed (the job's record shape).
+    strip = read_json(layout.task_file("m", ranges[0][0]))["shape"] if ranges else 2
     try:
-        _merge_ranges(layout=layout, ranges=ranges, partition=partition, output=output)
+        _merge_ranges(layout=layout, ranges=ranges, partition=partition, output=output, strip=strip)
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
@@ -237,10 +255,12 @@ def merge_partition(*, layout: JobLayout, maps: int, partition: int, output: str
     return sum(count for _, _, _, count in ranges)
 
 
-def _merge_ranges(*, layout: JobLayout, ranges: list, partition: int, output: str) -> None:
+def _merge_ranges(
+    *, layout: JobLayout, ranges: list, partition: int, output: str, strip: int
+) -> None:
     temp = f"{output}.tmp-{unique_suffix()}"
     if sum(length for _, _, length, _ in ranges) <= SMALL_MERGE_BYTES:
-        merge_in_memory(layout=layout, ranges=ranges, output=temp)
+        merge_in_memory(layout=layout, ranges=ranges, output=temp, strip=strip)
     else:
         scratch = tempfile.mkdtemp(
             prefix=f"shuffle-r{partition}-",
@@ -248,10 +268,7 @@ def _merge_ranges(*, layout: JobLayout, ranges: list, partition: int, output: st
         )
         try:
             files = fetch_partition(layout=layout, ranges=ranges, scratch=scratch)
-            if len(files) == 1:
-                shutil.move(files[0], temp)
-            else:
-                merge_files(files, temp, scratch)
+            merge_files(files, temp, scratch, strip)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     os.replace(temp, output)

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import SCRIPTS, parse_counts, reference_counts, shell
 from mapreduce import commit, download, maptask, reducetask, shuffle, splits
-from mapreduce.layout import JobLayout
+from mapreduce.layout import INDEX_ENTRY, JobLayout, read_index_entry
 from mapreduce.settings import DEFAULT_MAPPER, ExitCode, JobConf, JobError
 from mapreduce.tasks import parse_reporter_line
 
@@ -163,11 +163,12 @@ def test_map_output_is_one_sorted_file_with_an_index(tmp_path):
     (tmp_path / "in.txt").write_bytes(b"b a c a d e f g h\n" * 20)
     assert run_map(tmp_path, 0, "m0", reducers=5, mappers=1) == 0
     layout = JobLayout(str(tmp_path / "job"))
-    report = commit.read_json(layout.task_file("m", 0))
     data = open(layout.map_data(0), "rb").read()
-    assert sorted(os.listdir(layout.task_dir("m", 0))) == ["_task.json", "data"]
+    assert sorted(os.listdir(layout.task_dir("m", 0))) == ["_task.json", "data", "index"]
+    assert os.path.getsize(layout.map_index(0)) == 5 * INDEX_ENTRY.size
     seen = []
-    for p, (offset, length, records) in enumerate(report["index"]):
+    for p in range(5):
+        offset, length, records = read_index_entry(layout.map_index(0), p)
         chunk = data[offset:offset + length]
         assert chunk.count(b"\n") == records
         for line in chunk.splitlines():
@@ -247,8 +248,9 @@ def test_shuffle_waits_then_merges(tmp_path):
     run_map(tmp_path, 0, "m0")  # writes the plan
     run_map(tmp_path, 1, "m1")
     assert proc.wait(timeout=60) == 0
-    keys = [line.split(b"\t")[1] for line in (tmp_path / "merged").read_bytes().splitlines()]
-    assert keys == sorted(keys) and keys
+    # the reducer's lines: key and value, in key order, the partition field gone
+    keys = [line.split(b"\t")[0] for line in (tmp_path / "merged").read_bytes().splitlines()]
+    assert keys == sorted(keys) and keys and set(keys) <= {b"a", b"b", b"c"}
 
 
 def test_merge_fan_in_beyond_the_batch_size(tmp_path):
@@ -257,11 +259,36 @@ def test_merge_fan_in_beyond_the_batch_size(tmp_path):
         path = tmp_path / f"in{i}"
         path.write_bytes(b"".join(b"00000\tk%04d\t%d\n" % (j, i) for j in range(i % 7, 40, 7)))
         inputs.append(str(path))
-    shuffle.merge_files(inputs, str(tmp_path / "merged"), str(tmp_path))
+    shuffle.merge_files(inputs, str(tmp_path / "merged"), str(tmp_path), strip=2)
     lines = (tmp_path / "merged").read_bytes().splitlines()
     assert len(lines) == sum(len(range(i % 7, 40, 7)) for i in range(150))
-    assert [line.split(b"\t")[1] for line in lines] == sorted(line.split(b"\t")[1]
+    # what the reducer reads: the partition field is gone, keys in order
+    assert [line.split(b"\t")[0] for line in lines] == sorted(line.split(b"\t")[0]
                                                             for line in lines)
+
+
+@pytest.mark.parametrize("strip", [2, 3])
+def test_merge_in_memory_and_merge_files_agree(tmp_path, monkeypatch, strip):
+    """A small partition (merged here) and a big one (sort -m | cut) give the reducer the same
+    lines: the fields only the sort needed dropped, ties kept in map order."""
+    data = tmp_path / "job" / "map"
+    ranges, files = [], []
+    for m in range(5):
+        records = b"".join(b"00003\t%s\tk%d\tv%d-%d\n" % (b"s%02d" % (j % 6), j % 6, m, j)
+                           for j in sorted(range(m, 30, 2), key=lambda j: j % 6))
+        folder = data / f"m-{m:05d}"
+        folder.mkdir(parents=True)
+        (folder / "data").write_bytes(b"junk" + records)
+        ranges.append((m, 4, len(records), records.count(b"\n")))
+        (tmp_path / f"r{m}").write_bytes(records)
+        files.append(str(tmp_path / f"r{m}"))
+    layout = JobLayout(str(tmp_path / "job"))
+    shuffle.merge_in_memory(layout=layout, ranges=ranges, output=str(tmp_path / "a"), strip=strip)
+    shuffle.merge_files(files, str(tmp_path / "b"), str(tmp_path), strip=strip)
+    small, big = (tmp_path / "a").read_bytes(), (tmp_path / "b").read_bytes()
+    assert small == big and small.count(b"\n") == sum(r[3] for r in ranges)
+    first = small.splitlines()[0]
+    assert first.startswith(b"s00\t" if strip == 2 else b"k0\t")
 
 
 def test_task_environment_names_the_split(tmp_path):
@@ -438,13 +465,14 @@ def test_small_partitions_merge_in_memory_exactly_as_sort_does(tmp_path):
     layout = JobLayout(str(tmp_path / "job"))
     for r in range(2):
         ranges = shuffle.partition_ranges(layout=layout, maps=3, partition=r)
-        shuffle.merge_in_memory(layout=layout, ranges=ranges, output=str(tmp_path / "mem"))
+        shuffle.merge_in_memory(layout=layout, ranges=ranges, output=str(tmp_path / "mem"),
+                                strip=2)
         copies = []
         for m, offset, length, _ in ranges:
             target = tmp_path / f"copy{m}"
             shuffle.copy_range(layout.map_data(m), offset, length, str(target))
             copies.append(str(target))
-        shuffle.merge_files(copies, str(tmp_path / "sorted"), str(tmp_path))
+        shuffle.merge_files(copies, str(tmp_path / "sorted"), str(tmp_path), strip=2)
         assert (tmp_path / "mem").read_bytes() == (tmp_path / "sorted").read_bytes()
 
 
