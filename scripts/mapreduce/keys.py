@@ -12,7 +12,6 @@ the whole reducer input line.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from mapreduce.settings import KEY_FIELD_PARTITIONER, ExitCode, JobConf, JobError
@@ -53,32 +52,68 @@ def _to_int32(value: int) -> int:
 
 
 _SIGNED = [b - 256 if b > 127 else b for b in range(256)]
-# 31*signed(b0) + signed(b1) for every byte pair b0 b1, indexed by the pair read as one
-# machine-order 16-bit number (memoryview.cast), made on first use.
-_PAIRS: list[int] = []
+
+# Hadoop's hash of n bytes is a polynomial in 31: start*31**n + the sum of signed(byte i) *
+# 31**(n-1-i), mod 2**32. int(digits, 31) evaluates such a polynomial in C, one call instead of
+# a Python step per byte, but its digits must be 0..30: each signed byte is shifted by _SHIFT
+# into 27..282 and written as two digits, 31*high + low (bytes.translate). int() of the low
+# digits plus 31 times int() of the high ones, less the shift's share, is the hash.
+_SHIFT = 155
+# Longer data goes in pieces: int() of a long digit string is quadratic (and Python caps it).
+_PIECE = 256
+_DIGITS = b"0123456789abcdefghijklmnopqrstu"
+# Made on first use: the low and the high digit of every byte, and for n up to _PIECE both 31**n
+# and the start of 1 less the shift's share, 31**n - _SHIFT * (1 + 31 + ... + 31**(n-1)), mod
+# 2**32.
+_TABLES: list[tuple[bytes, bytes, list[int], list[int]]] = []
 
 
-def _pairs() -> list[int]:
-    if not _PAIRS:
-        table = [0] * 65536
-        for a in range(256):
-            for b in range(256):
-                index = a | b << 8 if sys.byteorder == "little" else a << 8 | b
-                table[index] = _SIGNED[a] * 31 + _SIGNED[b]
-        _PAIRS.extend(table)
-    return _PAIRS
+def _hash_tables() -> tuple[bytes, bytes, list[int], list[int]]:
+    if not _TABLES:
+        low = bytes(_DIGITS[(s + _SHIFT) % 31] for s in _SIGNED)
+        high = bytes(_DIGITS[(s + _SHIFT) // 31] for s in _SIGNED)
+        powers = [1]
+        shifts = [0]
+        for _ in range(_PIECE):
+            powers.append(powers[-1] * 31 & 0xFFFFFFFF)
+            shifts.append((shifts[-1] * 31 + _SHIFT) & 0xFFFFFFFF)
+        starts = [(power - shift) & 0xFFFFFFFF for power, shift in zip(powers, shifts)]
+        _TABLES.append((low, high, powers, starts))
+    return _TABLES[0]
 
 
 def java_bytes_hash(data: bytes, start_hash: int = 1) -> int:
     """Hadoop's WritableComparator.hashBytes (Text.hashCode): 31*h + signed byte, from 1."""
+    low, high, powers, starts = _TABLES[0] if _TABLES else _hash_tables()
+    pieces = (
+        [data]
+        if len(data) <= _PIECE
+        else [data[at : at + _PIECE] for at in range(0, len(data), _PIECE)]
+    )
     h = start_hash
-    if len(data) & 1:
-        h = 31 * h + _SIGNED[data[0]]
-        data = data[1:]
-    pairs = _PAIRS or _pairs()  # two bytes a step: the loop runs half as often
-    for pair in memoryview(data).cast("H"):
-        h = (h * 961 + pairs[pair]) & 0xFFFFFFFF
+    for piece in pieces:
+        n = len(piece)
+        if n:  # int() takes no empty digit string
+            # starts[n] is powers[n] less the shift: h * powers[n] is added as (h - 1) * powers[n]
+            poly = int(piece.translate(low), 31) + 31 * int(piece.translate(high), 31)
+            h = ((h - 1) * powers[n] + starts[n] + poly) & 0xFFFFFFFF
     return _to_int32(h)
+
+
+def _hash_partitioner(reducers: int) -> Callable[[bytes], int]:
+    """HashPartitioner: java_bytes_hash and the partition in one call, for the common key; the
+    low 31 bits of the unsigned hash are those of Java's signed one."""
+    low, high, _, starts = _TABLES[0] if _TABLES else _hash_tables()
+
+    def partition(key: bytes) -> int:
+        n = len(key)
+        if 0 < n <= _PIECE:
+            h = int(key.translate(low), 31) + 31 * int(key.translate(high), 31) + starts[n]
+        else:
+            h = java_bytes_hash(key)
+        return (h & 0x7FFFFFFF) % reducers
+
+    return partition
 
 
 def java_string_hash(data: bytes) -> int:
@@ -206,7 +241,7 @@ def make_partitioner(conf: JobConf, reducers: int) -> Callable[[bytes], int]:
     if conf.offset_keys:  # LongWritable.hashCode: the value folded to 32 bits
         return lambda key: hadoop_partition(_long_hash(int(key)), reducers)
     if conf.partitioner != KEY_FIELD_PARTITIONER:
-        return lambda key: hadoop_partition(java_bytes_hash(key), reducers)
+        return _hash_partitioner(reducers)
     specs = parse_key_specs(conf.partitioner_options)
     if not specs:
         return lambda key: hadoop_partition(java_string_hash(key), reducers)
@@ -341,13 +376,22 @@ def make_record_writer(
     sort_key = make_sort_key(conf)
 
     if shape.raw and sep == b"\t" and fields == 1:
+        # HashPartitioner, the common job, is _hash_partitioner's expression written out in
+        # the loop: the call per key would be a fifth of its cost.
+        hashed = not single and conf.partitioner != KEY_FIELD_PARTITIONER
+        low, high, _, starts = _TABLES[0] if _TABLES else _hash_tables()
 
         def raw_records(lines: list[bytes]) -> None:
             out: list[bytes] = []
             append = out.append
             for line in lines:
                 key, _, value = line.partition(b"\t")
-                p = 0 if single else partition_of(key)
+                n = len(key)
+                if hashed and 0 < n <= _PIECE:
+                    h = int(key.translate(low), 31) + 31 * int(key.translate(high), 31) + starts[n]
+                    p = (h & 0x7FFFFFFF) % reducers
+                else:
+                    p = 0 if single else partition_of(key)
                 record = b"%s%s\t%s\n" % (prefixes[p], key, value)
                 append(record)
                 counts[p] += 1
