@@ -10,9 +10,7 @@ and cleared whenever it holds more than --max-keys words, so memory stays bounde
 the vocabulary. Words are combined across the whole input until then, which also keeps
 the output correct after a locale-aware `sort` (every word appears once per flush).
 """
-import argparse
 import os
-import signal
 import sys
 from collections import Counter
 
@@ -68,26 +66,45 @@ def map_stream(read, write, max_keys=DEFAULT_MAX_KEYS, chunk_bytes=CHUNK_BYTES):
 
 
 def parse_args(argv):
+    """The --max-keys value. Without options (a pipeline, a task) argparse is not imported: it
+    is most of our start-up time, paid once per map task."""
+    if not (sys.argv[1:] if argv is None else argv):
+        try:
+            max_keys = int(os.environ.get("MAPPER_MAX_KEYS", DEFAULT_MAX_KEYS))
+        except ValueError:
+            max_keys = 0
+        if max_keys >= 1:
+            return max_keys
+    import argparse  # options to read, or a bad value to report
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--max-keys", type=int,
-        default=int(os.environ.get("MAPPER_MAX_KEYS", DEFAULT_MAX_KEYS)),
+        default=os.environ.get("MAPPER_MAX_KEYS", str(DEFAULT_MAX_KEYS)),
         help="flush the in-memory table past this many distinct words "
              "(env MAPPER_MAX_KEYS, default %(default)s)")
     args = parser.parse_args(argv)
     if args.max_keys < 1:
         parser.error("--max-keys must be at least 1")
-    return args
+    return args.max_keys
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    # A closed downstream pipe ends us quietly, as it does `cat`.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    max_keys = parse_args(argv)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    map_stream(stdin.read, stdout.write, args.max_keys)
-    stdout.flush()
+    try:
+        map_stream(stdin.read, stdout.write, max_keys)
+        stdout.flush()
+    except BrokenPipeError:
+        return downstream_closed()
     return 0
+
+
+def downstream_closed():
+    """A closed downstream pipe ends us quietly with the status `cat` gets from SIGPIPE (the
+    signal module is not imported for it: its import costs a task's start-up more)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+    return 128 + 13
 
 
 if __name__ == "__main__":

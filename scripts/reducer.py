@@ -10,9 +10,7 @@ counted on stderr as Hadoop counters (`reporter:counter:wordcount,MALFORMED_...,
 With --strict (or REDUCER_STRICT=1) the first one ends the run with exit code 65 and a
 message naming the line.
 """
-import argparse
 import os
-import signal
 import sys
 
 EXIT_BAD_INPUT = 65  # EX_DATAERR
@@ -96,31 +94,50 @@ def counter_lines(skipped):
         for reason, n in sorted(skipped.items()))
 
 
+def strict_from_env():
+    return os.environ.get("REDUCER_STRICT", "") not in ("", "0")
+
+
 def parse_args(argv):
+    """Whether to be strict. Without options (a pipeline, a task) argparse is not imported:
+    it is most of our start-up time, paid once per reduce task."""
+    if not (sys.argv[1:] if argv is None else argv):
+        return strict_from_env()
+    import argparse
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--strict", action="store_true",
-        default=os.environ.get("REDUCER_STRICT", "") not in ("", "0"),
+        default=strict_from_env(),
         help="exit 65 on the first malformed record (env REDUCER_STRICT=1)")
-    return parser.parse_args(argv)
+    return parser.parse_args(argv).strict
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    strict = parse_args(argv)
     # Our own buffer: with PYTHONUNBUFFERED=1 (set in the images, so logs show at once)
     # sys.stdout.buffer would make every key a system call.
     out = open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)
     try:
-        skipped = reduce_lines(sys.stdin.buffer, out.write, args.strict)
+        try:
+            skipped = reduce_lines(sys.stdin.buffer, out.write, strict)
+        finally:
+            out.flush()
     except BadRecord as error:
-        out.flush()
         sys.stderr.write(f"reducer: malformed input, {error}\n")
         sys.stderr.write(counter_lines({error.reason: 1}))
         return EXIT_BAD_INPUT
-    out.flush()
+    except BrokenPipeError:
+        return downstream_closed()
     sys.stderr.write(counter_lines(skipped))
     return 0
+
+
+def downstream_closed():
+    """A closed downstream pipe ends us quietly with the status `cat` gets from SIGPIPE (the
+    signal module is not imported for it: its import costs a task's start-up more)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+    return 128 + 13
 
 
 if __name__ == "__main__":
