@@ -143,17 +143,19 @@ def commit_job(
         return True
     if not os.path.exists(layout.plan):
         return False
-    plan = read_json(layout.plan)
-    maps = len(plan["splits"])
-    kind, count = ("m", maps) if reducers == 0 else ("r", reducers)
-    parts = [part_name(i, suffix) for i in range(count)]
+    plan = read_json(layout.plan) if reducers == 0 else None  # read once the job is done
+    kind, count = ("m", len(plan["splits"])) if plan else ("r", reducers)
     # Last first: tasks tend to finish in index order, so a job that is not done yet is
     # usually told by one look, not R (every task asks once: R looks, not R squared).
-    for i, part in reversed(list(enumerate(parts))):
+    for i in reversed(range(count)):
         if not (
-            os.path.exists(layout.task_file(kind, i)) and os.path.exists(os.path.join(output, part))
+            os.path.exists(layout.task_file(kind, i))
+            and os.path.exists(os.path.join(output, part_name(i, suffix)))
         ):
             return False
+    plan = plan or read_json(layout.plan)
+    maps = len(plan["splits"])
+    parts = [part_name(i, suffix) for i in range(count)]
     counters: dict = {}
     attempts: dict = {"map": {}, "reduce": {}}
     finished: dict = {}  # when each task committed: the stages' timing survives the cleanup

@@ -43,6 +43,16 @@ from mapreduce.tasks import (
     task_env,
 )
 
+_PLANS: dict[str, dict] = {}
+
+
+def job_plan(layout: JobLayout) -> dict:
+    """The job's plan, read once per process: it never changes once written, and one process
+    may run many reduce tasks (a plan of M splits read by each would cost M x R)."""
+    if layout.plan not in _PLANS:
+        _PLANS[layout.plan] = read_json(layout.plan)
+    return _PLANS[layout.plan]
+
 
 def run_reducer(
     *, conf: JobConf, merged: str, part: str, env: dict, workdir: str, label: str
@@ -158,7 +168,7 @@ def _attempt(
     merged: str | None,
     label: str,
 ) -> int:
-    plan = read_json(layout.plan)
+    plan = job_plan(layout)
     maps = len(plan["splits"])
     if not merged:
         pending, _ = map_stage_status(layout, range(maps), 0)
