@@ -143,8 +143,10 @@ def commit_job(
         return True
     if not os.path.exists(layout.plan):
         return False
-    plan = read_json(layout.plan) if reducers == 0 else None  # read once the job is done
-    kind, count = ("m", len(plan["splits"])) if plan else ("r", reducers)
+    if reducers:
+        kind, count = "r", reducers
+    else:  # a map-only job: the map tasks write the parts
+        kind, count = "m", len(read_json(layout.plan)["splits"])
     # Last first: tasks tend to finish in index order, so a job that is not done yet is
     # usually told by one look, not R (every task asks once: R looks, not R squared).
     for i in reversed(range(count)):
@@ -153,7 +155,7 @@ def commit_job(
             and os.path.exists(os.path.join(output, part_name(i, suffix)))
         ):
             return False
-    plan = plan or read_json(layout.plan)
+    plan = read_json(layout.plan)
     maps = len(plan["splits"])
     parts = [part_name(i, suffix) for i in range(count)]
     counters: dict = {}
